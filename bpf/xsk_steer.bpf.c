@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* xsk_steer: the single-socket AF_XDP steering path (one XSK per queue).
+ *
+ * For each packet on rx queue q: if a socket is registered for q in the
+ * XSKMAP (and the packet matches the optional filter), redirect it to that
+ * socket; otherwise XDP_PASS to the stack. Every packet is counted once, by
+ * outcome, in a per-CPU counter slot for its queue.
+ *
+ * Without a filter nothing is parsed: bpf_redirect_map() with XDP_PASS as
+ * its fallback action does the socket lookup and the redirect in one call,
+ * which is the cost the plain redirect program pays plus one counter. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "xsk_steer.h"
+#include "parse.bpf.h"
+
+/* Set through the skeleton's rodata before load; frozen, so the verifier
+ * prunes the filter path away when nr_rules is 0. */
+const volatile struct xsk_steer_filter filter = {};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, XSK_STEER_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsks_map SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XSK_STEER_MAX_QUEUES);
+	__type(key, __u32);
+	__type(value, struct xsk_steer_counters);
+} counters SEC(".maps");
+
+/* Written by the loader, never by the program: what was attached. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xsk_steer_info);
+} steer_info SEC(".maps");
+
+static __always_inline bool steer_match(struct xdp_md *ctx)
+{
+	struct cursor c = {
+		.pos = (void *)(long)ctx->data,
+		.end = (void *)(long)ctx->data_end,
+	};
+	struct l4_info l4;
+	__u32 i;
+
+	if (parse_l4(&c, &l4))
+		return false;
+#pragma unroll
+	for (i = 0; i < XSK_STEER_MAX_RULES; i++) {
+		if (i >= filter.nr_rules)
+			break;
+		if (filter.rules[i].l4proto == l4.proto &&
+		    (filter.rules[i].dport == 0 || filter.rules[i].dport == l4.dport))
+			return true;
+	}
+	return false;
+}
+
+static __always_inline __u32 steer(struct xdp_md *ctx, __u32 q)
+{
+	if (filter.nr_rules == 0)
+		return bpf_redirect_map(&xsks_map, q, XDP_PASS) == XDP_REDIRECT ?
+			       XSK_STEER_REDIRECTED : XSK_STEER_PASS_NO_SOCKET;
+
+	if (!bpf_map_lookup_elem(&xsks_map, &q))
+		return XSK_STEER_PASS_NO_SOCKET;
+	if (!steer_match(ctx))
+		return XSK_STEER_PASS_NO_MATCH;
+	return bpf_redirect_map(&xsks_map, q, XDP_PASS) == XDP_REDIRECT ?
+		       XSK_STEER_REDIRECTED : XSK_STEER_REDIRECT_FAILED;
+}
+
+SEC("xdp")
+int xsk_steer(struct xdp_md *ctx)
+{
+	__u32 q = ctx->rx_queue_index;
+	__u32 outcome = steer(ctx, q);
+	struct xsk_steer_counters *cnt = bpf_map_lookup_elem(&counters, &q);
+
+	/* Per-CPU slot and XDP runs with migration disabled: a plain add. */
+	if (cnt)
+		cnt->packets[outcome & (XSK_STEER_NR_OUTCOMES - 1)]++;
+	return outcome == XSK_STEER_REDIRECTED ? XDP_REDIRECT : XDP_PASS;
+}
+
+/* Which queues have a socket. User space cannot look up an XSKMAP entry
+ * (the syscall side answers EOPNOTSUPP), so the loader loads this program
+ * alone, sharing the pinned xsks_map, and runs it once with
+ * BPF_PROG_TEST_RUN; it leaves the answer in .bss. */
+__u64 sockets_present[XSK_STEER_MAX_QUEUES / 64];
+
+SEC("xdp")
+int xsk_steer_query(struct xdp_md *ctx)
+{
+	__u32 q;
+
+	for (q = 0; q < XSK_STEER_MAX_QUEUES; q++) {
+		__u32 key = q;
+
+		if (bpf_map_lookup_elem(&xsks_map, &key))
+			sockets_present[(q / 64) & 3] |= 1ULL << (q % 64);
+	}
+	return XDP_PASS;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,55 @@
+// Attach and detach of the steering program, with the safety rules of
+// docs/DESIGN.md: validate everything before touching the kernel, never
+// replace a foreign program silently, commit by renaming a staging pin
+// directory, and leave the system as it was on any failure.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include <linux/types.h>  // before the shared header: it uses __u32 and friends
+#include "bpf/xsk_steer.h"
+#include "loader/iface_facts.h"
+#include "loader/pins.h"
+
+namespace xskit {
+
+enum class ModeRequest { kAuto, kNative, kGeneric };
+
+struct AttachRequest {
+  std::string ifname;
+  std::vector<uint32_t> queues;  // empty: all
+  ModeRequest mode = ModeRequest::kAuto;
+  bool zerocopy = false;
+  bool force = false;
+  xsk_steer_filter filter{};
+  std::optional<std::string> pin_root;
+};
+
+struct AttachResult {
+  enum class Action { kAttached, kUnchanged, kUpdated } action = Action::kAttached;
+  std::string dir;           // the pin directory
+  uint32_t xdp_mode = 0;     // XSK_STEER_MODE_*
+  std::string mode_reason;   // why that mode
+  xsk_steer_info info{};
+  std::vector<std::string> replaced;  // foreign programs removed by --force
+};
+
+// The mode `request` resolves to on a device with `facts`, and why.
+absl::StatusOr<std::pair<uint32_t, std::string>> ResolveMode(ModeRequest request,
+                                                             const IfaceFacts& facts);
+
+// Every check attach makes before it touches the kernel.
+absl::StatusOr<xsk_steer_info> ValidateAttach(const AttachRequest& req, const IfaceFacts& facts,
+                                              std::string* mode_reason);
+
+absl::StatusOr<AttachResult> Attach(const AttachRequest& req);
+
+// Removes the link, the pins and the pin directory of `ifname` (in the
+// caller's netns). ExitCode::kNotAttached when there is nothing to remove.
+absl::Status Detach(const std::string& ifname, const std::optional<std::string>& pin_root);
+
+}  // namespace xskit

@@ -1,0 +1,225 @@
+#include "loader/pins.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
+#include "loader/errors.h"
+#include "loader/log.h"
+
+namespace xskit {
+namespace {
+
+constexpr unsigned long kBpffsMagic = 0xcafe4a11;
+// Encoded names never start with ':', so this cannot collide with one.
+constexpr absl::string_view kStagingPrefix = ":staging-";
+
+std::optional<struct stat> Stat(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return st;
+}
+
+std::string NearestExisting(std::string path) {
+  while (!path.empty() && !Stat(path)) {
+    auto slash = path.find_last_of('/');
+    if (slash == std::string::npos || slash == 0) return "/";
+    path.resize(slash);
+  }
+  return path;
+}
+
+}  // namespace
+
+absl::StatusOr<NetnsId> CurrentNetns() {
+  auto self = Stat("/proc/self/ns/net");
+  if (!self) return ErrnoError("stat(/proc/self/ns/net)", errno);
+  NetnsId id;
+  id.inode = self->st_ino;
+  // A namespace made with `ip netns add` goes by its name.
+  if (DIR* d = ::opendir("/run/netns")) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      auto st = Stat(absl::StrCat("/run/netns/", e->d_name));
+      if (st && st->st_ino == self->st_ino && st->st_dev == self->st_dev) {
+        id.initial = false;
+        id.name = e->d_name;
+        break;
+      }
+    }
+    ::closedir(d);
+  }
+  if (!id.initial) return id;
+  // Unnamed: the initial one when it is PID 1's (or PID 1's is not ours to
+  // see, as inside some sandboxes), else by inode.
+  auto init = Stat("/proc/1/ns/net");
+  if (init && (init->st_ino != self->st_ino || init->st_dev != self->st_dev)) {
+    id.initial = false;
+    id.name = absl::StrCat("ns", id.inode);
+  }
+  return id;
+}
+
+namespace {
+
+// bpffs refuses names with '.', and ':' separates netns from interface:
+// both (and '%') are percent-encoded, so "eth0.100" is "eth0%2e100".
+std::string EncodePart(absl::string_view in) {
+  std::string out;
+  for (char c : in) {
+    if (c == '.' || c == ':' || c == '%')
+      absl::StrAppend(&out, "%", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    else
+      out.push_back(c);
+  }
+  return out;
+}
+
+std::string DecodePart(absl::string_view in) {
+  std::string out;
+  for (size_t i = 0; i < in.size(); i++) {
+    int v = 0;
+    if (in[i] == '%' && i + 2 < in.size() &&
+        absl::SimpleHexAtoi(in.substr(i + 1, 2), &v)) {
+      out.push_back(static_cast<char>(v));
+      i += 2;
+    } else {
+      out.push_back(in[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string IfaceDirName(const NetnsId& netns, absl::string_view ifname) {
+  if (netns.initial) return EncodePart(ifname);
+  return absl::StrCat(EncodePart(netns.name), ":", EncodePart(ifname));
+}
+
+IfaceDirParts ParseIfaceDirName(absl::string_view dir_name) {
+  auto colon = dir_name.rfind(':');
+  if (colon == absl::string_view::npos) return {"", DecodePart(dir_name)};
+  return {DecodePart(dir_name.substr(0, colon)), DecodePart(dir_name.substr(colon + 1))};
+}
+
+bool IsBpffs(const std::string& path) {
+  struct statfs fs {};
+  return ::statfs(path.c_str(), &fs) == 0 &&
+         static_cast<unsigned long>(fs.f_type) == kBpffsMagic;
+}
+
+absl::StatusOr<PinLayout> PinLayout::Resolve(const std::optional<std::string>& root_flag) {
+  if (root_flag) {
+    std::string root = *root_flag;
+    while (root.size() > 1 && root.back() == '/') root.pop_back();
+    if (!IsBpffs(NearestExisting(root)))
+      return Error(ExitCode::kNoBpffs,
+                   absl::StrCat("--pin-root ", root,
+                                " is not on a bpffs: choose a directory under a bpf "
+                                "mount (mount -t bpf bpf /sys/fs/bpf)"));
+    return PinLayout(root);
+  }
+  for (const char* base : {"/sys/fs/bpf", "/proc/1/root/sys/fs/bpf"}) {
+    if (IsBpffs(base)) {
+      if (absl::string_view(base) != "/sys/fs/bpf")
+        spdlog::debug("/sys/fs/bpf is not a bpffs here (a remounted /sys, as under "
+                      "`ip netns exec`); using the host's at {}", base);
+      return PinLayout(absl::StrCat(base, "/xskit"));
+    }
+  }
+  return Error(ExitCode::kNoBpffs,
+               "bpffs is not mounted at /sys/fs/bpf: mount it with "
+               "`mount -t bpf bpf /sys/fs/bpf` (or pass --pin-root DIR on a bpffs)");
+}
+
+std::string PinLayout::IfaceDir(absl::string_view dir_name) const {
+  return absl::StrCat(IfacesDir(), "/", dir_name);
+}
+
+std::string PinLayout::StagingDir(absl::string_view dir_name) const {
+  return absl::StrCat(IfacesDir(), "/", kStagingPrefix, ::getpid(), "-", dir_name);
+}
+
+std::vector<std::string> PinLayout::ListIfaceDirs() const {
+  std::vector<std::string> out;
+  if (DIR* d = ::opendir(IfacesDir().c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (e->d_name[0] == '.' || e->d_name[0] == ':') continue;  // ".", "..", staging
+      out.emplace_back(e->d_name);
+    }
+    ::closedir(d);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void PinLayout::SweepStaleStaging() const {
+  DIR* d = ::opendir(IfacesDir().c_str());
+  if (!d) return;
+  std::vector<std::string> stale;
+  while (dirent* e = ::readdir(d)) {
+    absl::string_view name = e->d_name;
+    if (!absl::StartsWith(name, kStagingPrefix)) continue;
+    absl::string_view rest = name.substr(kStagingPrefix.size());
+    int pid = 0;
+    if (!absl::SimpleAtoi(rest.substr(0, rest.find('-')), &pid)) continue;
+    if (pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM)) continue;  // still running
+    stale.emplace_back(name);
+  }
+  ::closedir(d);
+  for (const auto& name : stale) {
+    spdlog::warn("removing {} left by an attach that did not finish", name);
+    (void)RemovePinDir(absl::StrCat(IfacesDir(), "/", name));
+  }
+}
+
+absl::Status MakeDirs(const std::string& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return ErrnoError(absl::StrCat("mkdir ", dir), ec.value());
+  return absl::OkStatus();
+}
+
+absl::Status RemovePinDir(const std::string& dir, const std::string& stop_at) {
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      if (absl::string_view(e->d_name) == "." || absl::string_view(e->d_name) == "..") continue;
+      std::string path = absl::StrCat(dir, "/", e->d_name);
+      if (e->d_type == DT_DIR) {
+        XSKIT_RETURN_IF_ERROR(RemovePinDir(path));
+      } else if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+        int err = errno;
+        ::closedir(d);
+        return ErrnoError(absl::StrCat("unpin ", path), err);
+      }
+    }
+    ::closedir(d);
+  }
+  if (::rmdir(dir.c_str()) != 0 && errno != ENOENT)
+    return ErrnoError(absl::StrCat("rmdir ", dir), errno);
+  // Tidy empty parents (<root>/if, <root>) so a detach leaves bpffs clean.
+  if (!stop_at.empty()) {
+    std::string parent = dir;
+    while (true) {
+      auto slash = parent.find_last_of('/');
+      if (slash == std::string::npos) break;
+      parent.resize(slash);
+      if (parent.size() <= stop_at.size()) break;
+      if (::rmdir(parent.c_str()) != 0) break;  // not empty: stop
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace xskit

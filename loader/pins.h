@@ -1,0 +1,79 @@
+// The pin layout (docs/DESIGN.md), decided once and used by the loader, the
+// socket helper, the exporter and the tests:
+//
+//   <root>/if/<dir>/{link,xsks_map,counters,steer_info}
+//   <root>/probes/...
+//   <root>/if/:staging-<pid>-<dir>/   an attach in progress
+//
+// <dir> is the interface name in the initial network namespace and
+// "<netns>:<ifname>" elsewhere; both parts percent-encode ".", ":" and "%"
+// (bpffs refuses "." in names; ":" never appears in an interface name).
+#pragma once
+
+#include "absl/strings/string_view.h"
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace xskit {
+
+// The network namespace this process is in.
+struct NetnsId {
+  bool initial = true;  // the same netns as PID 1
+  uint64_t inode = 0;
+  std::string name;     // name under /run/netns, "ns<inode>" if unnamed, "" if initial
+};
+
+absl::StatusOr<NetnsId> CurrentNetns();
+
+// "<ifname>" or "<netns>:<ifname>".
+std::string IfaceDirName(const NetnsId& netns, absl::string_view ifname);
+
+struct IfaceDirParts {
+  std::string netns;  // empty: initial namespace
+  std::string ifname;
+};
+IfaceDirParts ParseIfaceDirName(absl::string_view dir_name);
+
+// True when `path` is on a bpffs.
+bool IsBpffs(const std::string& path);
+
+class PinLayout {
+ public:
+  // Resolves the root: `root_flag` if given (its nearest existing ancestor
+  // must be on a bpffs), else /sys/fs/bpf/xskit, else (when /sys was
+  // remounted, as by `ip netns exec`) /proc/1/root/sys/fs/bpf/xskit.
+  // Fails with ExitCode::kNoBpffs and the command that fixes it.
+  static absl::StatusOr<PinLayout> Resolve(const std::optional<std::string>& root_flag);
+  explicit PinLayout(std::string root) : root_(std::move(root)) {}
+
+  const std::string& root() const { return root_; }
+  std::string IfacesDir() const { return root_ + "/if"; }
+  std::string IfaceDir(absl::string_view dir_name) const;
+  std::string ProbesDir() const { return root_ + "/probes"; }
+  std::string StagingDir(absl::string_view dir_name) const;
+
+  // Attached interfaces (directory names), sorted; staging dirs excluded.
+  std::vector<std::string> ListIfaceDirs() const;
+
+  // Removes staging directories whose creating process is gone (a loader
+  // that crashed mid-attach): its link and maps go with them, so the
+  // interface is back to the state before that attach.
+  void SweepStaleStaging() const;
+
+ private:
+  std::string root_;
+};
+
+// Creates `dir` and its parents.
+absl::Status MakeDirs(const std::string& dir);
+
+// Unpins every entry of `dir` and removes it (and empty parents up to, not
+// including, `stop_at`). Missing is fine.
+absl::Status RemovePinDir(const std::string& dir, const std::string& stop_at = "");
+
+}  // namespace xskit

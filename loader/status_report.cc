@@ -1,0 +1,116 @@
+#include "loader/status_report.h"
+
+#include <sys/stat.h>
+
+#include <ctime>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "loader/errors.h"
+#include "loader/xsk_steer_prog.h"
+
+namespace xskit {
+
+nlohmann::json IfaceReport(const PinLayout& pins, const std::string& dir_name) {
+  nlohmann::json j;
+  IfaceDirParts parts = ParseIfaceDirName(dir_name);
+  j["ifname"] = parts.ifname;
+  j["netns"] = parts.netns;
+  j["pin_dir"] = pins.IfaceDir(dir_name);
+  auto pinned = PinnedSteer::Open(pins.IfaceDir(dir_name));
+  if (!pinned.ok()) {
+    j["error"] = std::string(pinned.status().message());
+    return j;
+  }
+  const xsk_steer_info& info = pinned->info();
+  auto link = pinned->Link();
+  j["driver"] = info.driver;
+  j["ifindex"] = info.ifindex;
+  j["xdp_mode"] = XdpModeName(info.xdp_mode);
+  j["xsk_mode"] = info.zerocopy ? "zerocopy" : "copy";
+  j["filter"] = FilterString(info.filter);
+  j["attached"] = link.pinned && link.ifindex != 0;
+  j["link_id"] = link.link_id;
+  j["prog_id"] = link.prog_id;
+  j["attach_time"] = info.attach_time_ns / 1000000000ULL;
+  j["nr_queues"] = info.nr_queues;
+
+  auto counters = pinned->ReadCounters();
+  auto sockets = pinned->SocketsPresent();
+  if (!sockets.ok()) j["sockets_error"] = std::string(sockets.status().message());
+  nlohmann::json queues = nlohmann::json::array();
+  for (uint32_t q = 0; q < info.nr_queues; q++) {
+    nlohmann::json e;
+    e["queue"] = q;
+    e["steered"] = QueueInMask(info, q);
+    if (sockets.ok()) e["socket"] = static_cast<bool>((*sockets)[q]);
+    if (counters.ok())
+      for (int o = 0; o < XSK_STEER_NR_OUTCOMES; o++)
+        e[OutcomeName(static_cast<xsk_steer_outcome>(o))] = (*counters)[q].packets[o];
+    queues.push_back(std::move(e));
+  }
+  if (!counters.ok()) j["counters_error"] = std::string(counters.status().message());
+  j["queues"] = std::move(queues);
+  return j;
+}
+
+absl::StatusOr<nlohmann::json> StatusReport(const PinLayout& pins, const std::string& ifname) {
+  nlohmann::json report;
+  report["pin_root"] = pins.root();
+  report["interfaces"] = nlohmann::json::array();
+  if (!ifname.empty()) {
+    XSKIT_ASSIGN_OR_RETURN(NetnsId netns, CurrentNetns());
+    std::string dir_name = IfaceDirName(netns, ifname);
+    struct stat st {};
+    if (::stat(pins.IfaceDir(dir_name).c_str(), &st) != 0)
+      return Error(ExitCode::kNotAttached,
+                   absl::StrCat("xskit is not attached to ", ifname,
+                                netns.initial ? "" : absl::StrCat(" in netns ", netns.name),
+                                "; `xsk-loader status` lists attachments"));
+    report["interfaces"].push_back(IfaceReport(pins, dir_name));
+    return report;
+  }
+  for (const auto& dir_name : pins.ListIfaceDirs())
+    report["interfaces"].push_back(IfaceReport(pins, dir_name));
+  return report;
+}
+
+std::string RenderStatus(const nlohmann::json& report) {
+  std::string out;
+  if (report["interfaces"].empty())
+    return absl::StrCat("no interfaces attached (pins under ", report["pin_root"].get<std::string>(),
+                        ")\n");
+  for (const auto& i : report["interfaces"]) {
+    std::string where = i["netns"].get<std::string>().empty()
+                            ? ""
+                            : absl::StrCat(" (netns ", i["netns"].get<std::string>(), ")");
+    if (i.contains("error")) {
+      absl::StrAppend(&out, i["ifname"].get<std::string>(), where, ": unreadable pins: ",
+                      i["error"].get<std::string>(), "\n");
+      continue;
+    }
+    absl::StrAppend(&out, i["ifname"].get<std::string>(), where, ": driver ",
+                    i["driver"].get<std::string>(), ", ", i["xdp_mode"].get<std::string>(), "/",
+                    i["xsk_mode"].get<std::string>(), ", filter ", i["filter"].get<std::string>(),
+                    i["attached"].get<bool>() ? "" : ", LINK DETACHED (device gone?)", "\n");
+    absl::StrAppend(&out, "  link ", i["link_id"].get<uint32_t>(), ", prog ",
+                    i["prog_id"].get<uint32_t>(), ", pins ", i["pin_dir"].get<std::string>(), "\n");
+    absl::StrAppend(&out, absl::StrFormat("  %5s %7s %6s %12s %14s %13s %15s\n", "queue", "steered",
+                                          "socket", "redirected", "pass_no_socket",
+                                          "pass_no_match", "redirect_failed"));
+    for (const auto& q : i["queues"]) {
+      auto num = [&](const char* k) {
+        return q.contains(k) ? absl::StrCat(q[k].get<uint64_t>()) : std::string("?");
+      };
+      std::string sock = q.contains("socket") ? (q["socket"].get<bool>() ? "yes" : "no") : "?";
+      absl::StrAppend(&out, absl::StrFormat("  %5u %7s %6s %12s %14s %13s %15s\n",
+                                            q["queue"].get<uint32_t>(),
+                                            q["steered"].get<bool>() ? "yes" : "no", sock,
+                                            num("redirected"), num("pass_no_socket"),
+                                            num("pass_no_match"), num("redirect_failed")));
+    }
+  }
+  return out;
+}
+
+}  // namespace xskit

@@ -1,0 +1,72 @@
+// The socket side, for AF_XDP applications: create an AF_XDP socket on
+// IFACE queue q with libxdp (loading no XDP program of its own) and register
+// it in the XSKMAP that `xsk-loader attach` pinned. Destruction unregisters
+// it and frees the socket and umem.
+#pragma once
+
+#include <linux/if_xdp.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+struct xsk_socket;
+struct xsk_umem;
+
+namespace xskit {
+
+class PinnedSteer;
+
+class XskSocket {
+ public:
+  struct Options {
+    uint32_t frame_size = 4096;
+    uint32_t num_frames = 4096;
+    uint32_t rx_size = 2048;
+    uint32_t tx_size = 2048;
+    uint32_t fill_size = 4096;
+    uint32_t comp_size = 2048;
+    bool need_wakeup = true;
+    std::optional<std::string> pin_root;
+  };
+
+  // Opens a socket on `ifname` queue `queue` (in the caller's netns) and
+  // registers it with the attach's pinned XSKMAP. Copy or zero-copy as
+  // the attach said. ExitCode::kNotAttached when xskit is not attached.
+  static absl::StatusOr<std::unique_ptr<XskSocket>> Open(const std::string& ifname,
+                                                          uint32_t queue, const Options& opts);
+  ~XskSocket();
+  XskSocket(const XskSocket&) = delete;
+  XskSocket& operator=(const XskSocket&) = delete;
+
+  int fd() const;
+  uint32_t queue() const { return queue_; }
+
+  // Waits up to timeout_ms for frames, hands each to `fn`, refills the fill
+  // ring. Returns how many frames were received.
+  absl::StatusOr<size_t> Receive(int timeout_ms,
+                                 const std::function<void(std::span<const uint8_t>)>& fn);
+
+  // The kernel's XDP_STATISTICS for this socket.
+  absl::StatusOr<xdp_statistics> Statistics() const;
+
+ private:
+  XskSocket() = default;
+  void RefillFill(uint32_t n);
+
+  struct Rings;
+  std::unique_ptr<Rings> rings_;
+  std::unique_ptr<PinnedSteer> pinned_;
+  void* umem_area_ = nullptr;
+  size_t umem_size_ = 0;
+  uint32_t queue_ = 0;
+  Options opts_;
+  bool registered_ = false;
+};
+
+}  // namespace xskit

@@ -1,0 +1,107 @@
+// xsk_steer's sole owner: loads bpf/xsk_steer.bpf.c, attaches it, pins it,
+// and reads and writes its maps. Nobody else touches its skeleton; status,
+// the exporter and the socket helper go through PinnedSteer.
+#pragma once
+
+#include <linux/types.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "bpf/xsk_steer.h"
+#include "loader/fd.h"
+
+struct xsk_steer;  // the skeleton (build/bpf/xsk_steer.skel.h)
+
+namespace xskit {
+
+static_assert(sizeof(xsk_steer_counters) == 32, "xsk_steer_counters layout");
+static_assert(sizeof(xsk_steer_rule) == 4, "xsk_steer_rule layout");
+static_assert(sizeof(xsk_steer_filter) == 36, "xsk_steer_filter layout");
+static_assert(sizeof(xsk_steer_info) == 224, "xsk_steer_info layout");
+
+// Pin names inside an interface's directory.
+inline constexpr const char* kPinLink = "link";
+inline constexpr const char* kPinXsksMap = "xsks_map";
+inline constexpr const char* kPinCounters = "counters";
+inline constexpr const char* kPinInfo = "steer_info";
+
+const char* OutcomeName(xsk_steer_outcome outcome);  // "redirected", "pass_no_socket", ...
+const char* XdpModeName(uint32_t mode);              // "native", "generic"
+std::string FilterString(const xsk_steer_filter& filter);  // "udp:4791,tcp" or "none"
+
+bool QueueInMask(const xsk_steer_info& info, uint32_t queue);
+void SetQueueInMask(xsk_steer_info& info, uint32_t queue);
+
+// Read (and socket registration) access to an attached interface's pins.
+class PinnedSteer {
+ public:
+  static absl::StatusOr<PinnedSteer> Open(const std::string& dir);
+
+  const xsk_steer_info& info() const { return info_; }
+  const std::string& dir() const { return dir_; }
+  int xsks_map_fd() const { return xsks_map_.get(); }
+  int counters_fd() const { return counters_.get(); }
+
+  // The pinned link and what it says: alive while attached to a device.
+  struct LinkState {
+    bool pinned = false;
+    uint32_t link_id = 0;
+    uint32_t prog_id = 0;
+    uint32_t ifindex = 0;  // 0 once the device is gone
+  };
+  LinkState Link() const;
+
+  // Per-queue counters summed over CPUs; index = queue id.
+  absl::StatusOr<std::vector<xsk_steer_counters>> ReadCounters() const;
+
+  // Which queues have a socket registered (from the kernel's own XSKMAP).
+  absl::StatusOr<std::vector<bool>> SocketsPresent() const;
+
+  // Registers an AF_XDP socket for `queue` (must be one the attach opened).
+  absl::Status RegisterSocket(uint32_t queue, int xsk_fd) const;
+  absl::Status UnregisterSocket(uint32_t queue) const;
+
+ private:
+  std::string dir_;
+  xsk_steer_info info_{};
+  Fd xsks_map_, counters_, info_map_, link_;
+};
+
+// A freshly loaded xsk_steer program, not yet attached.
+class XskSteerProg {
+ public:
+  // Loads the program for `info` (filter and queue count from it). With
+  // `reuse`, the new program shares that attach's maps, so registered
+  // sockets and counters survive a program swap.
+  static absl::StatusOr<XskSteerProg> Load(const xsk_steer_info& info,
+                                           const PinnedSteer* reuse = nullptr);
+  XskSteerProg(XskSteerProg&&) noexcept;
+  XskSteerProg& operator=(XskSteerProg&&) noexcept;
+  ~XskSteerProg();
+
+  int prog_fd() const;
+
+  // Attaches through a bpf_link in the mode of info.xdp_mode. The link is
+  // owned here until Pin() hands it to bpffs.
+  absl::Status Attach();
+
+  // Pins maps and link into `dir` (maps first, link last).
+  absl::Status Pin(const std::string& dir) const;
+
+  // Swaps the program of an existing pinned link atomically and rewrites
+  // the info entry.
+  absl::Status ReplaceIn(const PinnedSteer& pinned) const;
+
+ private:
+  XskSteerProg() = default;
+  xsk_steer* skel_ = nullptr;
+  xsk_steer_info info_{};
+  Fd link_;
+};
+
+}  // namespace xskit
