@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 
@@ -79,6 +80,13 @@ class StagedAttach {
   std::string dir_;
   bool committed_ = false;
 };
+
+// Crash injection for the tests of attach atomicity: XSKIT_FAILPOINT=<name>
+// makes the process die on the spot, as a crash would.
+void Failpoint(const char* name) {
+  const char* fp = std::getenv("XSKIT_FAILPOINT");
+  if (fp && std::strcmp(fp, name) == 0) std::_Exit(99);
+}
 
 }  // namespace
 
@@ -245,8 +253,17 @@ absl::StatusOr<AttachResult> Attach(const AttachRequest& req) {
                               "this is the peer's MTU above ", facts.recorded->max_xdp_mtu,
                               " (lower it or use --mode generic)"));
   XSKIT_RETURN_IF_ERROR(attached);
-  XSKIT_RETURN_IF_ERROR(prog.Pin(staged.dir()));
+  Failpoint("after-link-create");
+  // Commit: maps staged, the directory renamed into place, the link pinned
+  // last. Readers take a directory without a link for a leftover; a crash
+  // before the link pin detaches the program with the process.
+  XSKIT_RETURN_IF_ERROR(prog.PinMaps(staged.dir()));
   XSKIT_RETURN_IF_ERROR(staged.CommitAs(result.dir));
+  Failpoint("after-rename");
+  if (auto pinned = prog.PinLink(result.dir); !pinned.ok()) {
+    (void)RemovePinDir(result.dir);
+    return pinned;
+  }
   return result;
 }
 

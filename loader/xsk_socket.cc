@@ -40,10 +40,20 @@ absl::StatusOr<std::unique_ptr<XskSocket>> XskSocket::Open(const std::string& if
                  absl::StrCat("queue ", queue, " of ", ifname, " is not steered (",
                               pinned->info().nr_queues, " queue slots; see xsk-loader status)"));
 
+  XSKIT_ASSIGN_OR_RETURN(std::unique_ptr<XskSocket> s,
+                         Create(ifname, queue, pinned->info().zerocopy, opts));
+  s->pinned_ = std::make_unique<PinnedSteer>(std::move(*pinned));
+  XSKIT_RETURN_IF_ERROR(s->pinned_->RegisterSocket(queue, s->fd()));
+  s->registered_ = true;
+  return s;
+}
+
+absl::StatusOr<std::unique_ptr<XskSocket>> XskSocket::Create(const std::string& ifname,
+                                                              uint32_t queue, bool zerocopy,
+                                                              const Options& opts) {
   std::unique_ptr<XskSocket> s(new XskSocket());
   s->queue_ = queue;
   s->opts_ = opts;
-  s->pinned_ = std::make_unique<PinnedSteer>(std::move(*pinned));
   s->rings_ = std::make_unique<Rings>();
   s->umem_size_ = static_cast<size_t>(opts.frame_size) * opts.num_frames;
   s->umem_area_ = ::mmap(nullptr, s->umem_size_, PROT_READ | PROT_WRITE,
@@ -63,21 +73,17 @@ absl::StatusOr<std::unique_ptr<XskSocket>> XskSocket::Open(const std::string& if
                                  &s->rings_->fill, &s->rings_->comp, &ucfg))
     return ErrnoError("xsk_umem__create", err);
 
-  const xsk_steer_info& info = s->pinned_->info();
   xsk_socket_config scfg{};
   scfg.rx_size = opts.rx_size;
   scfg.tx_size = opts.tx_size;
   scfg.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;  // xsk-loader owns the program
-  scfg.xdp_flags = info.xdp_mode == XSK_STEER_MODE_NATIVE ? XDP_FLAGS_DRV_MODE : XDP_FLAGS_SKB_MODE;
-  scfg.bind_flags = static_cast<uint16_t>((info.zerocopy ? XDP_ZEROCOPY : XDP_COPY) |
+  scfg.bind_flags = static_cast<uint16_t>((zerocopy ? XDP_ZEROCOPY : XDP_COPY) |
                                           (opts.need_wakeup ? XDP_USE_NEED_WAKEUP : 0));
   if (int err = xsk_socket__create(&s->rings_->xsk, ifname.c_str(), queue, s->rings_->umem,
                                    &s->rings_->rx, &s->rings_->tx, &scfg))
     return ErrnoError(absl::StrCat("create AF_XDP socket on ", ifname, " queue ", queue), err);
 
   s->RefillFill(std::min(opts.fill_size, opts.num_frames / 2));
-  XSKIT_RETURN_IF_ERROR(s->pinned_->RegisterSocket(queue, xsk_socket__fd(s->rings_->xsk)));
-  s->registered_ = true;
   return s;
 }
 
@@ -126,6 +132,39 @@ absl::StatusOr<size_t> XskSocket::Receive(
   xsk_ring_cons__release(&rings_->rx, n);
   if (xsk_ring_prod__needs_wakeup(&rings_->fill))
     ::recvfrom(fd(), nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
+  return n;
+}
+
+uint32_t XskSocket::QueueTx(uint32_t n, uint32_t len,
+                            const std::function<void(uint32_t, std::span<uint8_t>)>& fill) {
+  const uint32_t tx_frames = opts_.num_frames / 2;  // second half of the umem
+  uint32_t idx = 0;
+  uint32_t got = xsk_ring_prod__reserve(&rings_->tx, n, &idx);
+  for (uint32_t i = 0; i < got; i++) {
+    uint64_t addr =
+        static_cast<uint64_t>(tx_frames + (next_tx_frame_++ % tx_frames)) * opts_.frame_size;
+    xdp_desc* d = xsk_ring_prod__tx_desc(&rings_->tx, idx + i);
+    d->addr = addr;
+    d->len = len;
+    d->options = 0;
+    if (fill)
+      fill(i, std::span<uint8_t>(static_cast<uint8_t*>(xsk_umem__get_data(umem_area_, addr)), len));
+  }
+  xsk_ring_prod__submit(&rings_->tx, got);
+  outstanding_ += got;
+  return got;
+}
+
+int XskSocket::Kick() {
+  if (::sendto(fd(), nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0) return errno;
+  return 0;
+}
+
+uint32_t XskSocket::Complete() {
+  uint32_t idx = 0;
+  uint32_t n = xsk_ring_cons__peek(&rings_->comp, opts_.comp_size, &idx);
+  xsk_ring_cons__release(&rings_->comp, n);
+  outstanding_ -= std::min(n, outstanding_);
   return n;
 }
 

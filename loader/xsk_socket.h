@@ -40,6 +40,13 @@ class XskSocket {
   // the attach said. ExitCode::kNotAttached when xskit is not attached.
   static absl::StatusOr<std::unique_ptr<XskSocket>> Open(const std::string& ifname,
                                                           uint32_t queue, const Options& opts);
+
+  // A socket registered nowhere: for transmit-only use, or for a caller
+  // that registers it itself (XskSteerProg::RegisterSocket in tests).
+  // The umem's first half feeds the fill ring, the second half is Tx.
+  static absl::StatusOr<std::unique_ptr<XskSocket>> Create(const std::string& ifname,
+                                                            uint32_t queue, bool zerocopy,
+                                                            const Options& opts);
   ~XskSocket();
   XskSocket(const XskSocket&) = delete;
   XskSocket& operator=(const XskSocket&) = delete;
@@ -51,6 +58,23 @@ class XskSocket {
   // ring. Returns how many frames were received.
   absl::StatusOr<size_t> Receive(int timeout_ms,
                                  const std::function<void(std::span<const uint8_t>)>& fn);
+
+  // Transmit: reserves up to `n` Tx descriptors of `len` bytes, lets
+  // `fill` write each frame (index, bytes), and submits them. Returns how
+  // many were queued (fewer when the Tx ring is full). Nothing is sent
+  // until Kick().
+  uint32_t QueueTx(uint32_t n, uint32_t len,
+                   const std::function<void(uint32_t, std::span<uint8_t>)>& fill);
+
+  // One sendto(MSG_DONTWAIT): the kernel transmits what the Tx ring holds,
+  // up to its per-call budget. Returns 0 or the errno of the call.
+  int Kick();
+
+  // Reaps the completion ring; returns how many descriptors completed.
+  uint32_t Complete();
+
+  // Descriptors queued on Tx and not yet completed.
+  uint32_t outstanding() const { return outstanding_; }
 
   // The kernel's XDP_STATISTICS for this socket.
   absl::StatusOr<xdp_statistics> Statistics() const;
@@ -67,6 +91,8 @@ class XskSocket {
   uint32_t queue_ = 0;
   Options opts_;
   bool registered_ = false;
+  uint32_t outstanding_ = 0;
+  uint32_t next_tx_frame_ = 0;
 };
 
 }  // namespace xskit

@@ -38,6 +38,26 @@ int NumPossibleCpus() {
   return n > 0 ? n : 1;
 }
 
+// Per-queue counters summed over CPUs.
+absl::StatusOr<std::vector<xsk_steer_counters>> ReadCountersFd(int fd, uint32_t nr_queues) {
+  std::vector<xsk_steer_counters> per_cpu(NumPossibleCpus());
+  std::vector<xsk_steer_counters> out(nr_queues);
+  for (uint32_t q = 0; q < nr_queues; q++) {
+    if (bpf_map_lookup_elem(fd, &q, per_cpu.data()) != 0)
+      return ErrnoError(absl::StrCat("read counters of queue ", q), errno);
+    for (const auto& c : per_cpu)
+      for (int o = 0; o < XSK_STEER_NR_OUTCOMES; o++) out[q].packets[o] += c.packets[o];
+  }
+  return out;
+}
+
+absl::Status UpdateXskMap(int map_fd, uint32_t queue, int xsk_fd) {
+  uint32_t fd = static_cast<uint32_t>(xsk_fd);
+  if (bpf_map_update_elem(map_fd, &queue, &fd, BPF_ANY) != 0)
+    return ErrnoError(absl::StrCat("register socket for queue ", queue, " in xsks_map"), errno);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 const char* OutcomeName(xsk_steer_outcome outcome) {
@@ -118,16 +138,7 @@ PinnedSteer::LinkState PinnedSteer::Link() const {
 }
 
 absl::StatusOr<std::vector<xsk_steer_counters>> PinnedSteer::ReadCounters() const {
-  int cpus = NumPossibleCpus();
-  std::vector<xsk_steer_counters> per_cpu(cpus);
-  std::vector<xsk_steer_counters> out(info_.nr_queues);
-  for (uint32_t q = 0; q < info_.nr_queues; q++) {
-    if (bpf_map_lookup_elem(counters_.get(), &q, per_cpu.data()) != 0)
-      return ErrnoError(absl::StrCat("read counters of queue ", q), errno);
-    for (const auto& c : per_cpu)
-      for (int o = 0; o < XSK_STEER_NR_OUTCOMES; o++) out[q].packets[o] += c.packets[o];
-  }
-  return out;
+  return ReadCountersFd(counters_.get(), info_.nr_queues);
 }
 
 absl::StatusOr<std::vector<bool>> PinnedSteer::SocketsPresent() const {
@@ -159,10 +170,7 @@ absl::Status PinnedSteer::RegisterSocket(uint32_t queue, int xsk_fd) const {
                  absl::StrCat("queue ", queue, " of ", info_.ifname,
                               " is not steered by this attach (xsk-loader status shows "
                               "the queues; re-attach with --queues to add it)"));
-  uint32_t fd = static_cast<uint32_t>(xsk_fd);
-  if (bpf_map_update_elem(xsks_map_.get(), &queue, &fd, BPF_ANY) != 0)
-    return ErrnoError(absl::StrCat("register socket for queue ", queue, " in xsks_map"), errno);
-  return absl::OkStatus();
+  return UpdateXskMap(xsks_map_.get(), queue, xsk_fd);
 }
 
 absl::Status PinnedSteer::UnregisterSocket(uint32_t queue) const {
@@ -231,11 +239,14 @@ absl::Status XskSteerProg::Attach() {
   return absl::OkStatus();
 }
 
-absl::Status XskSteerProg::Pin(const std::string& dir) const {
+absl::Status XskSteerProg::PinMaps(const std::string& dir) const {
   XSKIT_RETURN_IF_ERROR(PinFd(bpf_map__fd(skel_->maps.xsks_map), PinPath(dir, kPinXsksMap)));
   XSKIT_RETURN_IF_ERROR(PinFd(bpf_map__fd(skel_->maps.counters), PinPath(dir, kPinCounters)));
-  XSKIT_RETURN_IF_ERROR(PinFd(bpf_map__fd(skel_->maps.steer_info), PinPath(dir, kPinInfo)));
-  if (!link_.valid()) return Error(ExitCode::kInternal, "Pin() before Attach()");
+  return PinFd(bpf_map__fd(skel_->maps.steer_info), PinPath(dir, kPinInfo));
+}
+
+absl::Status XskSteerProg::PinLink(const std::string& dir) const {
+  if (!link_.valid()) return Error(ExitCode::kInternal, "PinLink() before Attach()");
   return PinFd(link_.get(), PinPath(dir, kPinLink));
 }
 
@@ -250,6 +261,31 @@ absl::Status XskSteerProg::ReplaceIn(const PinnedSteer& pinned) const {
   if (!info.valid() || bpf_map_update_elem(info.get(), &key, &info_, BPF_ANY) != 0)
     return ErrnoError("rewrite steer_info", errno);
   return absl::OkStatus();
+}
+
+absl::Status XskSteerProg::RegisterSocket(uint32_t queue, int xsk_fd) const {
+  return UpdateXskMap(bpf_map__fd(skel_->maps.xsks_map), queue, xsk_fd);
+}
+
+absl::StatusOr<std::vector<xsk_steer_counters>> XskSteerProg::ReadCounters() const {
+  return ReadCountersFd(bpf_map__fd(skel_->maps.counters), std::max<uint32_t>(info_.nr_queues, 1));
+}
+
+absl::StatusOr<XskSteerProg::TestRunResult> XskSteerProg::TestRun(const std::vector<uint8_t>& frame,
+                                                                  uint32_t queue, int ifindex,
+                                                                  uint32_t repeat) const {
+  xdp_md ctx{};
+  ctx.data_end = static_cast<uint32_t>(frame.size());
+  ctx.ingress_ifindex = static_cast<uint32_t>(ifindex);
+  ctx.rx_queue_index = queue;
+  LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
+              .data_size_in = static_cast<uint32_t>(frame.size()), .repeat = repeat);
+  if (ifindex) {
+    opts.ctx_in = &ctx;
+    opts.ctx_size_in = sizeof(ctx);
+  }
+  if (int err = bpf_prog_test_run_opts(prog_fd(), &opts)) return ErrnoError("BPF_PROG_TEST_RUN", err);
+  return TestRunResult{opts.retval, opts.duration};
 }
 
 }  // namespace xskit

@@ -90,12 +90,27 @@ class XskSteerProg {
   // owned here until Pin() hands it to bpffs.
   absl::Status Attach();
 
-  // Pins maps and link into `dir` (maps first, link last).
-  absl::Status Pin(const std::string& dir) const;
+  // Pins the maps into `dir`.
+  absl::Status PinMaps(const std::string& dir) const;
+  // Pins the link into `dir`: the commit point of an attach. Until then the
+  // link lives only in this process, so a crash detaches it.
+  absl::Status PinLink(const std::string& dir) const;
 
   // Swaps the program of an existing pinned link atomically and rewrites
   // the info entry.
   absl::Status ReplaceIn(const PinnedSteer& pinned) const;
+
+  // For tests and benchmarks on an unattached program.
+  absl::Status RegisterSocket(uint32_t queue, int xsk_fd) const;
+  absl::StatusOr<std::vector<xsk_steer_counters>> ReadCounters() const;
+  struct TestRunResult {
+    uint32_t action = 0;       // XDP_*
+    uint32_t duration_ns = 0;  // the kernel's average per run
+  };
+  // BPF_PROG_TEST_RUN over `frame`; with ifindex != 0 the packet arrives on
+  // that device's rx queue `queue` (else loopback's queue 0).
+  absl::StatusOr<TestRunResult> TestRun(const std::vector<uint8_t>& frame, uint32_t queue = 0,
+                                        int ifindex = 0, uint32_t repeat = 1) const;
 
  private:
   XskSteerProg() = default;

@@ -1,0 +1,39 @@
+// Shared test fixtures: a private pin root per test process, skips that
+// record their reason in the gtest JSON, the paths of built binaries.
+#pragma once
+
+#include <string>
+
+#include "gtest/gtest.h"
+
+namespace xskit::testing {
+
+// Skips the test and records why (gtest 1.12 writes no skip message into
+// its JSON; selftests/vmtest/summarize reads this property).
+#define XSKIT_SKIP(reason)                          \
+  do {                                              \
+    std::string xskit_reason_ = (reason);           \
+    ::testing::Test::RecordProperty("skip_reason", xskit_reason_); \
+    GTEST_SKIP() << xskit_reason_;                  \
+  } while (0)
+
+// A pin root of this process's own (/sys/fs/bpf/xskit-test-<pid>), so
+// tests never touch a real deployment's pins; removed (with everything
+// pinned below it) when the object goes.
+class TestPinRoot {
+ public:
+  TestPinRoot();
+  ~TestPinRoot();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Absolute path of a binary in the build tree, e.g. Bin("loader/xsk-loader").
+std::string Bin(const std::string& relative);
+
+// Mounts bpffs at /sys/fs/bpf if nothing is mounted there (tests need it).
+void EnsureBpffs();
+
+}  // namespace xskit::testing
