@@ -42,8 +42,8 @@ std::string NearestExisting(std::string path) {
 }  // namespace
 
 absl::StatusOr<NetnsId> CurrentNetns() {
-  auto self = Stat("/proc/self/ns/net");
-  if (!self) return ErrnoError("stat(/proc/self/ns/net)", errno);
+  auto self = Stat("/proc/thread-self/ns/net");
+  if (!self) return ErrnoError("stat(/proc/thread-self/ns/net)", errno);
   NetnsId id;
   id.inode = self->st_ino;
   // A namespace made with `ip netns add` goes by its name.

@@ -109,11 +109,12 @@ void CheckQueuesAndPaths(const IfaceFacts& f, std::vector<Finding>& out) {
                            "zero-copy (native) avoids the copy where the driver has it"));
 
   const BusyPoll& bp = f.busy_poll;
-  std::string bpd = absl::StrCat("net.core.busy_poll=", bp.busy_poll_us.value_or(-1),
-                                 " busy_read=", bp.busy_read_us.value_or(-1));
+  auto shown = [](const auto& v) { return v ? absl::StrCat(*v) : std::string("n/a"); };
+  std::string bpd = absl::StrCat("net.core.busy_poll=", shown(bp.busy_poll_us),
+                                 " busy_read=", shown(bp.busy_read_us));
   if (bp.napi_defer_hard_irqs)
     absl::StrAppend(&bpd, " napi_defer_hard_irqs=", *bp.napi_defer_hard_irqs,
-                    " gro_flush_timeout=", bp.gro_flush_timeout_ns.value_or(-1));
+                    " gro_flush_timeout=", shown(bp.gro_flush_timeout_ns));
   if (bp.busy_poll_us.value_or(0) == 0 && bp.busy_read_us.value_or(0) == 0 &&
       bp.napi_defer_hard_irqs.value_or(0) == 0)
     out.push_back(Warn("busy-poll", absl::StrCat(bpd, ": interrupt-driven"),

@@ -16,7 +16,7 @@
 
 namespace xskit::testing {
 
-CmdResult Run(const std::vector<std::string>& argv, const std::string& netns) {
+CmdResult RunCmd(const std::vector<std::string>& argv, const std::string& netns) {
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) return {};
   pid_t pid = ::fork();
@@ -48,7 +48,7 @@ CmdResult Run(const std::vector<std::string>& argv, const std::string& netns) {
 }
 
 std::string MustRun(const std::vector<std::string>& argv, const std::string& netns) {
-  CmdResult r = Run(argv, netns);
+  CmdResult r = RunCmd(argv, netns);
   if (r.status != 0)
     throw std::runtime_error(absl::StrCat("`", absl::StrJoin(argv, " "), "`",
                                           netns.empty() ? "" : " in " + netns, " exited ",
@@ -134,8 +134,8 @@ NetnsPair::NetnsPair(const Options& opts) {
     MustRun({"ip", "neigh", "replace", kIpA, "lladdr", MacString(mac_a_), "nud", "permanent",
              "dev", dev_b_}, ns_b_);
   } catch (...) {
-    Run({"ip", "netns", "del", ns_a_});
-    Run({"ip", "netns", "del", ns_b_});
+    RunCmd({"ip", "netns", "del", ns_a_});
+    RunCmd({"ip", "netns", "del", ns_b_});
     throw;
   }
 }
@@ -143,8 +143,8 @@ NetnsPair::NetnsPair(const Options& opts) {
 NetnsPair::~NetnsPair() {
   // Deleting a namespace destroys its veth end, which takes the peer, and
   // with it any XDP program attached to either.
-  Run({"ip", "netns", "del", ns_a_});
-  Run({"ip", "netns", "del", ns_b_});
+  RunCmd({"ip", "netns", "del", ns_a_});
+  RunCmd({"ip", "netns", "del", ns_b_});
 }
 
 }  // namespace xskit::testing

@@ -16,7 +16,7 @@ struct CmdResult {
   int status = -1;
   std::string output;
 };
-CmdResult Run(const std::vector<std::string>& argv, const std::string& netns = "");
+CmdResult RunCmd(const std::vector<std::string>& argv, const std::string& netns = "");
 // Runs and aborts the test setup (throws std::runtime_error) on failure.
 std::string MustRun(const std::vector<std::string>& argv, const std::string& netns = "");
 
