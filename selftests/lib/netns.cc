@@ -112,9 +112,16 @@ NetnsPair::NetnsPair(const Options& opts) {
     MustRun({"ip", "netns", "add", ns_a_});
     MustRun({"ip", "netns", "add", ns_b_});
     std::string q = absl::StrCat(opts.queues);
-    MustRun({"ip", "link", "add", dev_a_, "numtxqueues", q, "numrxqueues", q, "netns", ns_a_,
-             "type", "veth", "peer", "name", dev_b_, "numtxqueues", q, "numrxqueues", q, "netns",
-             ns_b_});
+    if (!opts.existing_a.empty()) {
+      dev_a_ = opts.existing_a;
+      dev_b_ = opts.existing_b;
+      MustRun({"ip", "link", "set", "dev", dev_a_, "netns", ns_a_});
+      MustRun({"ip", "link", "set", "dev", dev_b_, "netns", ns_b_});
+    } else {
+      MustRun({"ip", "link", "add", dev_a_, "numtxqueues", q, "numrxqueues", q, "netns", ns_a_,
+               "type", "veth", "peer", "name", dev_b_, "numtxqueues", q, "numrxqueues", q,
+               "netns", ns_b_});
+    }
     for (auto [ns, dev, ip] : {std::tuple{ns_a_, dev_a_, kIpA}, std::tuple{ns_b_, dev_b_, kIpB}}) {
       if (!opts.ipv6) {
         MustRun({"sysctl", "-qw", absl::StrCat("net.ipv6.conf.", dev, ".disable_ipv6=1")}, ns);

@@ -34,6 +34,10 @@ class NetnsPair {
     uint32_t queues = 1;  // veth rx/tx queue count
     uint32_t mtu = 1500;
     bool ipv6 = false;
+    // Instead of a veth pair: two existing devices joined by a wire (the
+    // VM's virtio-net pair), moved into the namespaces; they return to
+    // the initial namespace when the namespaces are deleted.
+    std::string existing_a, existing_b;
   };
   NetnsPair();
   explicit NetnsPair(const Options& opts);
