@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Baselines the steering benchmark compares xsk_steer against, built in the
+ * same run: the cheapest XDP program, the plain one-socket-per-queue
+ * redirect, and that redirect plus one per-CPU counter. Owned by
+ * bench/steer_bench.cc. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_XSKMAP);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} xsks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} count SEC(".maps");
+
+SEC("xdp")
+int xdp_pass_only(struct xdp_md *ctx)
+{
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int xdp_plain_redirect(struct xdp_md *ctx)
+{
+	return bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
+}
+
+SEC("xdp")
+int xdp_redirect_counted(struct xdp_md *ctx)
+{
+	__u32 q = ctx->rx_queue_index;
+	int ret = bpf_redirect_map(&xsks, q, XDP_PASS);
+	__u64 *c = bpf_map_lookup_elem(&count, &q);
+
+	if (c)
+		(*c)++;
+	return ret;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
