@@ -39,7 +39,7 @@ double NowNs() {
 
 double TimedRun(int prog_fd, const std::vector<uint8_t>& frame, uint32_t repeat) {
   LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
-              .data_size_in = static_cast<uint32_t>(frame.size()), .repeat = repeat);
+              .data_size_in = static_cast<uint32_t>(frame.size()), .repeat = static_cast<int>(repeat));
   double t0 = NowNs();
   if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) {
     std::perror("bpf_prog_test_run_opts");

@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   xskit::RegisterDetach(app, global, &result);
   xskit::RegisterStatus(app, global, &result);
   xskit::RegisterCheck(app, global, &result);
+  xskit::RegisterProbe(app, global, &result);
+  xskit::RegisterProbes(app, global, &result);
 
   try {
     app.parse(argc, argv);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "loader/errors.h"
+#include "loader/probes_report.h"
 #include "loader/xsk_steer_prog.h"
 
 namespace xskit {
@@ -68,18 +69,25 @@ absl::StatusOr<nlohmann::json> StatusReport(const PinLayout& pins, const std::st
                                 netns.initial ? "" : absl::StrCat(" in netns ", netns.name),
                                 "; `xsk-loader status` lists attachments"));
     report["interfaces"].push_back(IfaceReport(pins, dir_name));
+    ProbeFilter pf;
+    pf.netns_ino = netns.inode;
+    if (report["interfaces"][0].contains("ifindex"))
+      pf.ifindex = report["interfaces"][0]["ifindex"].get<uint32_t>();
+    report["probes"] = ProbesReport(pins, pf);
     return report;
   }
   for (const auto& dir_name : pins.ListIfaceDirs())
     report["interfaces"].push_back(IfaceReport(pins, dir_name));
+  report["probes"] = ProbesReport(pins);
   return report;
 }
 
 std::string RenderStatus(const nlohmann::json& report) {
   std::string out;
+  std::string probes = report.contains("probes") ? RenderProbes(report["probes"]) : "";
   if (report["interfaces"].empty())
     return absl::StrCat("no interfaces attached (pins under ", report["pin_root"].get<std::string>(),
-                        ")\n");
+                        ")\n", probes);
   for (const auto& i : report["interfaces"]) {
     std::string where = i["netns"].get<std::string>().empty()
                             ? ""
@@ -110,6 +118,7 @@ std::string RenderStatus(const nlohmann::json& report) {
                                             num("pass_no_match"), num("redirect_failed")));
     }
   }
+  absl::StrAppend(&out, probes);
   return out;
 }
 

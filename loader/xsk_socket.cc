@@ -68,7 +68,7 @@ absl::StatusOr<std::unique_ptr<XskSocket>> XskSocket::Create(const std::string& 
   ucfg.comp_size = opts.comp_size;
   ucfg.frame_size = opts.frame_size;
   ucfg.frame_headroom = 0;
-  ucfg.flags = 0;
+  ucfg.flags = opts.unaligned_chunks ? XDP_UMEM_UNALIGNED_CHUNK_FLAG : 0;
   if (int err = xsk_umem__create(&s->rings_->umem, s->umem_area_, s->umem_size_,
                                  &s->rings_->fill, &s->rings_->comp, &ucfg))
     return ErrnoError("xsk_umem__create", err);
@@ -77,7 +77,8 @@ absl::StatusOr<std::unique_ptr<XskSocket>> XskSocket::Create(const std::string& 
   scfg.rx_size = opts.rx_size;
   scfg.tx_size = opts.tx_size;
   scfg.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;  // xsk-loader owns the program
-  scfg.bind_flags = static_cast<uint16_t>((zerocopy ? XDP_ZEROCOPY : XDP_COPY) |
+  uint16_t copy_flags = opts.kernel_picks_mode ? 0 : (zerocopy ? XDP_ZEROCOPY : XDP_COPY);
+  scfg.bind_flags = static_cast<uint16_t>(copy_flags |
                                           (opts.need_wakeup ? XDP_USE_NEED_WAKEUP : 0));
   if (int err = xsk_socket__create(&s->rings_->xsk, ifname.c_str(), queue, s->rings_->umem,
                                    &s->rings_->rx, &s->rings_->tx, &scfg))
@@ -174,6 +175,19 @@ absl::StatusOr<xdp_statistics> XskSocket::Statistics() const {
   if (::getsockopt(fd(), SOL_XDP, XDP_STATISTICS, &st, &len) != 0)
     return ErrnoError("getsockopt XDP_STATISTICS", errno);
   return st;
+}
+
+XskSocket::RingAccess XskSocket::rings() const {
+  return {&rings_->fill, &rings_->comp, &rings_->rx, &rings_->tx,
+          static_cast<uint8_t*>(umem_area_), umem_size_};
+}
+
+absl::StatusOr<bool> XskSocket::IsZerocopy() const {
+  xdp_options o{};
+  socklen_t len = sizeof(o);
+  if (::getsockopt(fd(), SOL_XDP, XDP_OPTIONS, &o, &len) != 0)
+    return ErrnoError("getsockopt XDP_OPTIONS", errno);
+  return (o.flags & XDP_OPTIONS_ZEROCOPY) != 0;
 }
 
 }  // namespace xskit

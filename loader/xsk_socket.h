@@ -17,6 +17,8 @@
 
 struct xsk_socket;
 struct xsk_umem;
+struct xsk_ring_prod;
+struct xsk_ring_cons;
 
 namespace xskit {
 
@@ -33,6 +35,13 @@ class XskSocket {
     uint32_t comp_size = 2048;
     bool need_wakeup = true;
     std::optional<std::string> pin_root;
+    // XDP_UMEM_UNALIGNED_CHUNK_FLAG: descriptors may point anywhere in the
+    // umem (frame_size need not be a power of two).
+    bool unaligned_chunks = false;
+    // Bind with neither XDP_COPY nor XDP_ZEROCOPY: the kernel picks
+    // zero-copy where the driver has it, copy otherwise (xdpsock's default).
+    // Overrides the `zerocopy` argument of Create().
+    bool kernel_picks_mode = false;
   };
 
   // Opens a socket on `ifname` queue `queue` (in the caller's netns) and
@@ -78,6 +87,25 @@ class XskSocket {
 
   // The kernel's XDP_STATISTICS for this socket.
   absl::StatusOr<xdp_statistics> Statistics() const;
+
+  // The rings and the umem, for hot loops that drive libxdp's inline ring
+  // functions themselves (batch reserve/submit, no callback per frame), as
+  // bench/xsk_bench does. The fill ring starts with the umem's first half
+  // (min(fill_size, num_frames / 2) frames); the second half is free for Tx.
+  // A caller that uses these must not mix them with QueueTx()/Complete()
+  // (outstanding() is not kept for it).
+  struct RingAccess {
+    xsk_ring_prod* fill;
+    xsk_ring_cons* comp;
+    xsk_ring_cons* rx;
+    xsk_ring_prod* tx;
+    uint8_t* umem;
+    size_t umem_size;
+  };
+  RingAccess rings() const;
+  const Options& options() const { return opts_; }
+  // True when the socket is bound in zero-copy mode (XDP_OPTIONS).
+  absl::StatusOr<bool> IsZerocopy() const;
 
  private:
   XskSocket() = default;

@@ -279,7 +279,7 @@ absl::StatusOr<XskSteerProg::TestRunResult> XskSteerProg::TestRun(const std::vec
   ctx.ingress_ifindex = static_cast<uint32_t>(ifindex);
   ctx.rx_queue_index = queue;
   LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
-              .data_size_in = static_cast<uint32_t>(frame.size()), .repeat = repeat);
+              .data_size_in = static_cast<uint32_t>(frame.size()), .repeat = static_cast<int>(repeat));
   if (ifindex) {
     opts.ctx_in = &ctx;
     opts.ctx_size_in = sizeof(ctx);

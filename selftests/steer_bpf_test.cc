@@ -156,7 +156,9 @@ TEST_F(SteerBpfTest, EveryFrameEveryFilterSocketPresentOrAbsent) {
     for (bool socket : {true, false}) {
       auto prog = XskSteerProg::Load(InfoFor(filter.match, 1));
       ASSERT_TRUE(prog.ok()) << prog.status();
-      if (socket) ASSERT_TRUE(prog->RegisterSocket(0, sock_->fd()).ok());
+      if (socket) {
+        ASSERT_TRUE(prog->RegisterSocket(0, sock_->fd()).ok());
+      }
       for (const auto& f : Frames()) {
         xsk_steer_outcome want = !socket ? XSK_STEER_PASS_NO_SOCKET
                                  : std::string(filter.match).empty() ? XSK_STEER_REDIRECTED

@@ -4,6 +4,7 @@
 #include "loader/errors.h"
 #include "loader/cmd/commands.h"
 #include "loader/parse_args.h"
+#include "loader/xsk_probes_prog.h"
 #include "loader/xsk_steer_prog.h"
 
 namespace xskit {
@@ -16,6 +17,7 @@ struct AttachFlags {
   std::string match;
   bool zerocopy = false;
   bool force = false;
+  bool no_probes = false;
 };
 
 absl::Status RunAttach(const AttachFlags& flags, const GlobalOptions& global) {
@@ -43,6 +45,21 @@ absl::Status RunAttach(const AttachFlags& flags, const GlobalOptions& global) {
   if (r.action == AttachResult::Action::kAttached)
     std::printf("mode %s\n", r.mode_reason.c_str());
   std::printf("pins: %s\n", r.dir.c_str());
+  if (!flags.no_probes) {
+    // The probes are global and idempotent: already pinned ones stay as they are.
+    // A probe failure does not undo the steering attach; it is reported.
+    XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(global.pin_root));
+    ProbeOptions popts;
+    popts.mode = ProbeModeFromEnv();
+    bool already = false;
+    auto probes = AttachProbes(pins, popts, &already);
+    if (probes.ok())
+      std::printf("probes: %s (%s)\n", already ? "already attached" : "attached",
+                  pins.ProbesDir().c_str());
+    else
+      std::fprintf(stderr, "xsk-loader: warning: probes not attached: %s (--no-probes skips them)\n",
+                   std::string(probes.status().message()).c_str());
+  }
   return absl::OkStatus();
 }
 
@@ -61,6 +78,8 @@ void RegisterAttach(CLI::App& app, GlobalOptions& global, absl::Status* result) 
                   "steer only matching packets: PROTO[:PORT][,...], e.g. udp:4791");
   cmd->add_flag("--zerocopy", flags->zerocopy, "sockets bind in zero-copy mode (native only)");
   cmd->add_flag("--force", flags->force, "replace a foreign XDP program");
+  cmd->add_flag("--no-probes", flags->no_probes,
+                "do not attach the transmit/drop probes (xsk-loader probes attach does it alone)");
   cmd->callback([flags, &global, result] { *result = RunAttach(*flags, global); });
 }
 

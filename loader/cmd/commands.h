@@ -21,5 +21,7 @@ void RegisterAttach(CLI::App& app, GlobalOptions& global, absl::Status* result);
 void RegisterDetach(CLI::App& app, GlobalOptions& global, absl::Status* result);
 void RegisterStatus(CLI::App& app, GlobalOptions& global, absl::Status* result);
 void RegisterCheck(CLI::App& app, GlobalOptions& global, absl::Status* result);
+void RegisterProbe(CLI::App& app, GlobalOptions& global, absl::Status* result);   // cmd/probe.cc
+void RegisterProbes(CLI::App& app, GlobalOptions& global, absl::Status* result);  // cmd/probe.cc
 
 }  // namespace xskit

@@ -2,16 +2,35 @@
 
 #include "loader/attach.h"
 #include "loader/cmd/commands.h"
+#include "loader/errors.h"
+#include "loader/xsk_probes_prog.h"
 
 namespace xskit {
+namespace {
+
+absl::Status RunDetach(const std::string& ifname, bool keep_probes, const GlobalOptions& global) {
+  XSKIT_RETURN_IF_ERROR(Detach(ifname, global.pin_root));
+  std::printf("%s: detached\n", ifname.c_str());
+  // attach brought the (global) probes along; the last detach takes them,
+  // so that attach + detach leaves bpffs as it was.
+  XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(global.pin_root));
+  if (!keep_probes && pins.ListIfaceDirs().empty() && ProbesPinned(pins)) {
+    XSKIT_RETURN_IF_ERROR(DetachProbes(pins));
+    std::printf("probes: detached (no interface left attached; --keep-probes keeps them)\n");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
 
 void RegisterDetach(CLI::App& app, GlobalOptions& global, absl::Status* result) {
   auto ifname = std::make_shared<std::string>();
+  auto keep_probes = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("detach", "remove the steering program, its pins and pin directory");
   cmd->add_option("iface", *ifname, "interface")->required();
-  cmd->callback([ifname, &global, result] {
-    *result = Detach(*ifname, global.pin_root);
-    if (result->ok()) std::printf("%s: detached\n", ifname->c_str());
+  cmd->add_flag("--keep-probes", *keep_probes, "leave the probes attached after the last interface");
+  cmd->callback([ifname, keep_probes, &global, result] {
+    *result = RunDetach(*ifname, *keep_probes, global);
   });
 }
 

@@ -1,0 +1,680 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* xsk_probes: transmit-path, allocation and drop probes for AF_XDP.
+ *
+ * One object, several variants per signal; the loader picks them with
+ * bpf_program__set_autoload() from the running kernel's BTF and a trial
+ * load (loader/xsk_probes_prog.cc):
+ *   fentry mode      fentry/fexit on xsk_sendmsg, xsk_poll, __dev_direct_xmit,
+ *                    sock_alloc_send_pskb, kmem_cache_alloc_bulk(_noprof),
+ *                    napi_build_skb, xsk_destruct_skb
+ *   tracepoint mode  syscalls:sys_{enter,exit}_{sendto,sendmsg}
+ *   both             tp_btf/kfree_skb (or skb:kfree_skb), xdp_redirect_err,
+ *                    xdp_exception
+ *
+ * Per syscall, not per packet: the Tx ring's cached consumer before and
+ * after a sendmsg is the exact number of descriptors it consumed; the
+ * completion ring, sk_wmem_alloc and the budget at exit say why it stopped.
+ * Every counter lives in a per-CPU map; nothing goes through a ring buffer. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "xsk_probes.h"
+
+#define AF_XDP 44
+#define NETDEV_TX_BUSY 0x10
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define EAGAIN 11
+#define ENOMEM 12
+#define EBUSY 16
+#define ENXIO 6
+#define ENOBUFS 105
+#define ENETDOWN 100
+#define EOPNOTSUPP 95
+
+/* Set by the loader before load. */
+const volatile __u32 default_tx_budget = 32;  /* kernels without max_tx_budget */
+const volatile bool derive_skb_build = false; /* no sock_alloc_send_pskb probe */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct xsk_probes_qkey);
+	__type(value, struct xsk_probes_tx);
+} tx_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct xsk_probes_err_key);
+	__type(value, __u64);
+} tx_errors SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct xsk_probes_drop_key);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct xsk_probes_xdp_key);
+	__type(value, __u64);
+} xdp_errors SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xsk_probes_alloc);
+} alloc_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1024);
+	__type(key, struct xsk_probes_qkey);
+	__type(value, struct xsk_probes_latency);
+} latency SEC(".maps");
+
+/* Written by the loader only: which mode measures each signal. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xsk_probes_info);
+} probes_info SEC(".maps");
+
+/* A sendmsg (or poll) in progress, by thread. */
+#define CALL_POLL 1
+#define CALL_SAW_BUSY 2
+#define CALL_SAW_SNDBUF 4
+#define CALL_SAW_ALLOC_FAIL 8
+struct call_state {
+	__u64 sk;
+	__u32 cons;
+	__u32 flags;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct call_state);
+} calls SEC(".maps");
+
+/* skb -> build time, for the completion latency (behind a flag). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, __u64);
+} lat_start SEC(".maps");
+
+/* ------------------------------------------------------------ helpers */
+
+static __always_inline __u64 dev_netns(const struct net_device *dev)
+{
+	return BPF_CORE_READ(dev, nd_net.net, ns.inum);
+}
+
+static __always_inline bool xs_qkey(struct xdp_sock *xs, struct xsk_probes_qkey *k)
+{
+	struct net_device *dev = BPF_CORE_READ(xs, dev);
+
+	if (!dev)
+		return false;
+	k->netns_ino = dev_netns(dev);
+	k->ifindex = BPF_CORE_READ(dev, ifindex);
+	k->queue = BPF_CORE_READ(xs, queue_id);
+	return true;
+}
+
+static __always_inline struct xsk_probes_tx *tx_slot(const struct xsk_probes_qkey *k)
+{
+	struct xsk_probes_tx *v = bpf_map_lookup_elem(&tx_stats, k);
+	struct xsk_probes_tx zero = {};
+
+	if (v)
+		return v;
+	bpf_map_update_elem(&tx_stats, k, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&tx_stats, k);
+}
+
+static __always_inline void count_u64(void *map, const void *key)
+{
+	__u64 one = 1, *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		__sync_fetch_and_add(v, 1);
+	else
+		bpf_map_update_elem(map, key, &one, BPF_NOEXIST);
+}
+
+static __always_inline __u32 batch_bucket(__u32 n)
+{
+	__u32 b = 0;
+
+	if (n == 0)
+		return 0;
+	if (n >= 256)
+		return XSK_PROBES_BATCH_BUCKETS - 1;
+	/* 1 + floor(log2(n)) for n in 1..255 */
+	if (n >= 16) { b += 4; n >>= 4; }
+	if (n >= 4) { b += 2; n >>= 2; }
+	if (n >= 2) { b += 1; }
+	return b + 1;
+}
+
+static __always_inline bool dev_no_linear(struct net_device *dev)
+{
+	__u64 flags = BPF_CORE_READ_BITFIELD_PROBED(dev, priv_flags);
+
+	/* BIT_ULL(31) since it appeared (5.12). Not a CO-RE enum relocation:
+	 * libbpf 1.1 mis-patches an enum value of 2^31 (sign extension). */
+	return flags & (1ULL << 31);
+}
+
+static __always_inline __u32 xs_tx_budget(struct xdp_sock *xs)
+{
+	if (bpf_core_field_exists(xs->max_tx_budget))
+		return BPF_CORE_READ(xs, max_tx_budget);
+	return default_tx_budget;
+}
+
+/* floor(log2(v)), 0 for v == 0 (clang 14's BPF backend has no ctlz). */
+static __always_inline __u32 log2_u64(__u64 v)
+{
+	__u32 r = 0;
+
+	if (v >> 32) { r += 32; v >>= 32; }
+	if (v >> 16) { r += 16; v >>= 16; }
+	if (v >> 8) { r += 8; v >>= 8; }
+	if (v >> 4) { r += 4; v >>= 4; }
+	if (v >> 2) { r += 2; v >>= 2; }
+	if (v >> 1) { r += 1; }
+	return r;
+}
+
+/* ------------------------------------------------- sendmsg entry / exit */
+
+static __always_inline void tx_enter(struct sock *sk, __u32 flags)
+{
+	struct xdp_sock *xs = (struct xdp_sock *)sk;
+	struct xsk_queue *tx = BPF_CORE_READ(xs, tx);
+	struct call_state st = {};
+	__u64 tid = bpf_get_current_pid_tgid();
+
+	if (!tx || !BPF_CORE_READ(xs, dev))
+		return;
+	st.sk = (__u64)sk;
+	st.cons = BPF_CORE_READ(tx, cached_cons);
+	st.flags = flags;
+	bpf_map_update_elem(&calls, &tid, &st, BPF_ANY);
+}
+
+static __always_inline __u32 decide_cause(long err, __u32 consumed, __u32 budget,
+					  bool tx_left, bool cq_full, bool sndbuf_full,
+					  __u32 flags)
+{
+	/* The kernel checks the budget before it reserves a CQ slot. */
+	if (err == EAGAIN && tx_left && consumed == budget)
+		return XSK_PROBES_CAUSE_BUDGET;
+	if (err == EAGAIN && cq_full)
+		return XSK_PROBES_CAUSE_CQ_FULL;
+	if (err == EAGAIN && (flags & CALL_SAW_BUSY))
+		return XSK_PROBES_CAUSE_DRIVER_BUSY;
+	if (err == EAGAIN && ((flags & CALL_SAW_SNDBUF) || sndbuf_full))
+		return XSK_PROBES_CAUSE_SNDBUF;
+	if (err == ENOMEM || (flags & CALL_SAW_ALLOC_FAIL))
+		return XSK_PROBES_CAUSE_ALLOC_FAIL;
+	if (err == EBUSY)
+		return XSK_PROBES_CAUSE_XMIT_DROP;
+	if (err == ENXIO || err == ENETDOWN || err == EOPNOTSUPP)
+		return XSK_PROBES_CAUSE_NOT_READY;
+	if (err == ENOBUFS)
+		return XSK_PROBES_CAUSE_ALLOC_FAIL; /* a Tx ring exists: skb alloc */
+	return XSK_PROBES_CAUSE_OTHER;
+}
+
+static __always_inline void tx_exit(long ret)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct call_state *st = bpf_map_lookup_elem(&calls, &tid);
+	struct xsk_probes_qkey k = {};
+	struct xsk_probes_err_key ek = {};
+	struct xsk_probes_tx *v;
+	struct xdp_sock *xs;
+	struct xsk_queue *tx, *cq;
+	struct xdp_ring *cq_ring;
+	__u32 consumed, flags, budget, cq_size, cq_prod, cq_cons, cq_producer;
+	__u32 tx_cons, tx_prod;
+	bool tx_left, cq_full, sndbuf_full;
+	int wmem, sndbuf;
+
+	if (!st)
+		return;
+	xs = (struct xdp_sock *)st->sk;
+	flags = st->flags;
+	tx = BPF_CORE_READ(xs, tx);
+	tx_cons = BPF_CORE_READ(tx, cached_cons);
+	consumed = tx_cons - st->cons;
+	bpf_map_delete_elem(&calls, &tid);
+	if (!xs_qkey(xs, &k))
+		return;
+	v = tx_slot(&k);
+	if (!v)
+		return;
+
+	tx_prod = BPF_CORE_READ(tx, ring, producer);
+	tx_left = tx_prod != tx_cons;
+	cq = BPF_CORE_READ(xs, pool, cq);
+	cq_ring = BPF_CORE_READ(cq, ring);
+	cq_size = BPF_CORE_READ(cq, nentries);
+	cq_prod = BPF_CORE_READ(cq, cached_prod);
+	cq_cons = BPF_CORE_READ(cq_ring, consumer);
+	cq_producer = BPF_CORE_READ(cq_ring, producer);
+	cq_full = cq_size && cq_prod - cq_cons >= cq_size;
+	wmem = BPF_CORE_READ(&xs->sk, sk_wmem_alloc.refs.counter) - 1;
+	sndbuf = BPF_CORE_READ(&xs->sk, sk_sndbuf);
+	sndbuf_full = wmem >= sndbuf;
+	budget = xs_tx_budget(xs);
+
+	if (flags & CALL_POLL) {
+		__sync_fetch_and_add(&v->poll_calls, 1);
+		__sync_fetch_and_add(&v->poll_descs, consumed);
+	} else {
+		__sync_fetch_and_add(&v->calls, 1);
+		__sync_fetch_and_add(&v->descs, consumed);
+		__sync_fetch_and_add(&v->hist[batch_bucket(consumed) & 15], 1);
+	}
+	if (derive_skb_build && consumed && !BPF_CORE_READ(xs, zc)) {
+		if (dev_no_linear(BPF_CORE_READ(xs, dev)))
+			__sync_fetch_and_add(&v->frag_skbs, consumed);
+		else
+			__sync_fetch_and_add(&v->linear_skbs, consumed);
+	}
+	v->gauge_ns = bpf_ktime_get_ns();
+	v->cq_size = cq_size;
+	v->cq_pending = cq_prod - cq_cons;
+	v->in_flight = cq_prod - cq_producer;
+	v->tx_budget = budget;
+
+	ek.q = k;
+	if (ret < 0) {
+		__sync_fetch_and_add(&v->errors, 1);
+		ek.err = -ret;
+		ek.cause = decide_cause(-ret, consumed, budget, tx_left, cq_full,
+					sndbuf_full, flags);
+		count_u64(&tx_errors, &ek);
+	} else if (tx_left && cq_full && !(flags & CALL_POLL)) {
+		/* Kernels that stop on a full CQ without an error. */
+		__sync_fetch_and_add(&v->stalls, 1);
+		ek.err = 0;
+		ek.cause = XSK_PROBES_CAUSE_CQ_FULL;
+		count_u64(&tx_errors, &ek);
+	}
+}
+
+/* fentry mode: the socket layer itself (sendto, sendmsg, sendmmsg, io_uring). */
+SEC("fentry/xsk_sendmsg")
+int BPF_PROG(fentry_xsk_sendmsg, struct socket *sock)
+{
+	tx_enter(BPF_CORE_READ(sock, sk), 0);
+	return 0;
+}
+
+SEC("fexit/xsk_sendmsg")
+int BPF_PROG(fexit_xsk_sendmsg, struct socket *sock, struct msghdr *m, size_t len, int ret)
+{
+	tx_exit(ret);
+	return 0;
+}
+
+/* poll() drives copy-mode Tx too. */
+SEC("fentry/xsk_poll")
+int BPF_PROG(fentry_xsk_poll, struct file *file, struct socket *sock)
+{
+	tx_enter(BPF_CORE_READ(sock, sk), CALL_POLL);
+	return 0;
+}
+
+SEC("fexit/xsk_poll")
+int BPF_PROG(fexit_xsk_poll, struct file *file, struct socket *sock, void *wait, int ret)
+{
+	tx_exit(0);
+	return 0;
+}
+
+/* tracepoint mode: sendto(2) and sendmsg(2) on an AF_XDP socket's fd. */
+struct sys_enter_ctx {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__u64 args[6];
+};
+
+struct sys_exit_ctx {
+	__u64 common;
+	__s32 nr;
+	__u32 pad;
+	__s64 ret;
+};
+
+static __always_inline struct sock *fd_to_xsk(__u64 fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *file = NULL;
+	struct socket *sock;
+	struct sock *sk;
+
+	if (fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	if (!file)
+		return NULL;
+	if ((BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_XDP)
+		return NULL;
+	return sk;
+}
+
+static __always_inline void sys_enter(struct sys_enter_ctx *ctx)
+{
+	struct sock *sk = fd_to_xsk(ctx->args[0]);
+
+	if (sk)
+		tx_enter(sk, 0);
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendto")
+int tp_enter_sendto(struct sys_enter_ctx *ctx)
+{
+	sys_enter(ctx);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendmsg")
+int tp_enter_sendmsg(struct sys_enter_ctx *ctx)
+{
+	sys_enter(ctx);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendto")
+int tp_exit_sendto(struct sys_exit_ctx *ctx)
+{
+	tx_exit(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendmsg")
+int tp_exit_sendmsg(struct sys_exit_ctx *ctx)
+{
+	tx_exit(ctx->ret);
+	return 0;
+}
+
+/* ----------------------------------------- inside the xmit (fentry only) */
+
+static __always_inline struct xsk_probes_tx *sk_tx_slot(struct sock *sk)
+{
+	struct xsk_probes_qkey k = {};
+
+	if (!xs_qkey((struct xdp_sock *)sk, &k))
+		return NULL;
+	return tx_slot(&k);
+}
+
+static __always_inline void flag_call(__u32 flag)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct call_state *st = bpf_map_lookup_elem(&calls, &tid);
+
+	if (st)
+		st->flags |= flag;
+}
+
+SEC("fexit/__dev_direct_xmit")
+int BPF_PROG(fexit_dev_direct_xmit, struct sk_buff *skb, u16 queue_id, int ret)
+{
+	struct xsk_probes_tx *v;
+	struct sock *sk;
+
+	if (ret != NETDEV_TX_BUSY)
+		return 0;
+	/* On NETDEV_TX_BUSY the caller still owns the skb. */
+	sk = BPF_CORE_READ(skb, sk);
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_XDP)
+		return 0;
+	flag_call(CALL_SAW_BUSY);
+	v = sk_tx_slot(sk);
+	if (v)
+		__sync_fetch_and_add(&v->xmit_busy, 1);
+	return 0;
+}
+
+SEC("fexit/sock_alloc_send_pskb")
+int BPF_PROG(fexit_sock_alloc_send_pskb, struct sock *sk, unsigned long header_len,
+	     unsigned long data_len, int noblock, int *errcode, int max_page_order,
+	     struct sk_buff *ret)
+{
+	struct xsk_probes_tx *v;
+	struct xdp_sock *xs = (struct xdp_sock *)sk;
+	int err = 0;
+
+	if (BPF_CORE_READ(sk, __sk_common.skc_family) != AF_XDP)
+		return 0;
+	v = sk_tx_slot(sk);
+	if (!v)
+		return 0;
+	if (!ret) {
+		bpf_probe_read_kernel(&err, sizeof(err), errcode);
+		if (err == -EAGAIN) {
+			flag_call(CALL_SAW_SNDBUF);
+		} else {
+			flag_call(CALL_SAW_ALLOC_FAIL);
+			__sync_fetch_and_add(&v->alloc_fail, 1);
+		}
+		return 0;
+	}
+	if (dev_no_linear(BPF_CORE_READ(xs, dev)))
+		__sync_fetch_and_add(&v->frag_skbs, 1);
+	else
+		__sync_fetch_and_add(&v->linear_skbs, 1);
+	return 0;
+}
+
+/* ------------------------------------------------ host allocation path */
+
+static __always_inline struct xsk_probes_alloc *alloc_slot(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&alloc_stats, &zero);
+}
+
+static __always_inline void count_bulk(struct kmem_cache *s, long ret)
+{
+	struct xsk_probes_alloc *a;
+	char name[8] = {};
+
+	if (ret <= 0)
+		return;
+	bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(s, name));
+	/* "skbuff_head_cache": the skb heads NAPI and batch xmit take in bulk */
+	if (name[0] != 's' || name[1] != 'k' || name[2] != 'b' || name[6] != '_' ||
+	    name[7] != 'h')
+		return;
+	a = alloc_slot();
+	if (!a)
+		return;
+	__sync_fetch_and_add(&a->bulk_calls, 1);
+	__sync_fetch_and_add(&a->bulk_objs, ret);
+}
+
+SEC("fexit/kmem_cache_alloc_bulk")
+int BPF_PROG(fexit_kmem_cache_alloc_bulk, struct kmem_cache *s, gfp_t flags, size_t size,
+	     void **p, int ret)
+{
+	count_bulk(s, ret);
+	return 0;
+}
+
+SEC("fexit/kmem_cache_alloc_bulk_noprof")
+int BPF_PROG(fexit_kmem_cache_alloc_bulk_noprof, struct kmem_cache *s, gfp_t flags,
+	     size_t size, void **p, int ret)
+{
+	count_bulk(s, ret);
+	return 0;
+}
+
+SEC("fexit/napi_build_skb")
+int BPF_PROG(fexit_napi_build_skb, void *data, unsigned int frag_size, struct sk_buff *ret)
+{
+	struct xsk_probes_alloc *a = alloc_slot();
+
+	if (!a)
+		return 0;
+	__sync_fetch_and_add(&a->napi_build_skb, 1);
+	if (!ret)
+		__sync_fetch_and_add(&a->napi_build_fail, 1);
+	return 0;
+}
+
+/* ------------------------------------ completion latency (behind a flag) */
+
+SEC("fexit/sock_alloc_send_pskb")
+int BPF_PROG(lat_alloc, struct sock *sk, unsigned long header_len, unsigned long data_len,
+	     int noblock, int *errcode, int max_page_order, struct sk_buff *ret)
+{
+	__u64 key = (__u64)ret, now;
+
+	if (!ret || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_XDP)
+		return 0;
+	now = bpf_ktime_get_ns();
+	bpf_map_update_elem(&lat_start, &key, &now, BPF_ANY);
+	return 0;
+}
+
+SEC("fentry/xsk_destruct_skb")
+int BPF_PROG(lat_destruct, struct sk_buff *skb)
+{
+	__u64 key = (__u64)skb, *start, d;
+	struct xsk_probes_latency *l, zero = {};
+	struct xsk_probes_qkey k = {};
+	__u32 b = 0;
+
+	start = bpf_map_lookup_elem(&lat_start, &key);
+	if (!start)
+		return 0;
+	d = bpf_ktime_get_ns() - *start;
+	bpf_map_delete_elem(&lat_start, &key);
+	if (!xs_qkey((struct xdp_sock *)BPF_CORE_READ(skb, sk), &k))
+		return 0;
+	l = bpf_map_lookup_elem(&latency, &k);
+	if (!l) {
+		bpf_map_update_elem(&latency, &k, &zero, BPF_NOEXIST);
+		l = bpf_map_lookup_elem(&latency, &k);
+		if (!l)
+			return 0;
+	}
+	b = log2_u64(d);
+	__sync_fetch_and_add(&l->hist[b & (XSK_PROBES_LAT_BUCKETS - 1)], 1);
+	__sync_fetch_and_add(&l->count, 1);
+	__sync_fetch_and_add(&l->sum_ns, d);
+	return 0;
+}
+
+/* ----------------------------------------------------------------- drops */
+
+static __always_inline void count_drop(struct sk_buff *skb, __u32 reason)
+{
+	struct xsk_probes_drop_key k = {};
+	struct net_device *dev;
+	struct sock *sk;
+
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
+		return;
+	dev = BPF_CORE_READ(skb, dev);
+	if (dev) {
+		k.ifindex = BPF_CORE_READ(dev, ifindex);
+		k.netns_ino = dev_netns(dev);
+	}
+	sk = BPF_CORE_READ(skb, sk);
+	k.xsk = sk && BPF_CORE_READ(sk, __sk_common.skc_family) == AF_XDP;
+	k.reason = reason;
+	count_u64(&drops, &k);
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(btf_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+{
+	count_drop(skb, reason);
+	return 0;
+}
+
+SEC("tracepoint/skb/kfree_skb")
+int tp_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
+{
+	__u32 reason = 0;
+
+	if (bpf_core_field_exists(ctx->reason))
+		reason = BPF_CORE_READ(ctx, reason);
+	count_drop(BPF_CORE_READ(ctx, skbaddr), reason);
+	return 0;
+}
+
+/* ------------------------------------------------------------ XDP errors */
+
+static __always_inline void count_xdp(__u64 netns, __u32 ifindex, __u32 event, __u32 value)
+{
+	struct xsk_probes_xdp_key k = {
+		.netns_ino = netns, .ifindex = ifindex, .event = event, .value = value,
+	};
+
+	count_u64(&xdp_errors, &k);
+}
+
+SEC("tp_btf/xdp_redirect_err")
+int BPF_PROG(btf_xdp_redirect_err, const struct net_device *dev, const struct bpf_prog *xdp,
+	     const void *tgt, int err)
+{
+	count_xdp(dev_netns(dev), BPF_CORE_READ(dev, ifindex), XSK_PROBES_XDP_REDIRECT_ERR,
+		  err < 0 ? -err : err);
+	return 0;
+}
+
+SEC("tp_btf/xdp_exception")
+int BPF_PROG(btf_xdp_exception, const struct net_device *dev, const struct bpf_prog *xdp,
+	     u32 act)
+{
+	count_xdp(dev_netns(dev), BPF_CORE_READ(dev, ifindex), XSK_PROBES_XDP_EXCEPTION, act);
+	return 0;
+}
+
+SEC("tracepoint/xdp/xdp_redirect_err")
+int tp_xdp_redirect_err(struct trace_event_raw_xdp_redirect_template *ctx)
+{
+	int err = ctx->err;
+
+	count_xdp(0, ctx->ifindex, XSK_PROBES_XDP_REDIRECT_ERR, err < 0 ? -err : err);
+	return 0;
+}
+
+SEC("tracepoint/xdp/xdp_exception")
+int tp_xdp_exception(struct trace_event_raw_xdp_exception *ctx)
+{
+	count_xdp(0, ctx->ifindex, XSK_PROBES_XDP_EXCEPTION, ctx->act);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,626 @@
+#include "loader/xsk_probes_prog.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <dirent.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/str_cat.h"
+#include "loader/errors.h"
+#include "loader/log.h"
+#include "xsk_probes.skel.h"
+
+namespace xskit {
+namespace {
+
+// ------------------------------------------------------------ variants
+
+// One way of measuring a group of signals: the programs it loads and the
+// kernel functions (BTF FUNC names, alternatives in order) it needs.
+enum Variant {
+  kTxFentry, kTxTracepoint, kPollFentry, kBusyFentry, kAllocFentry, kBulkFentry,
+  kNapiFentry, kLatFentry, kDropsBtf, kDropsTracepoint, kXdpBtf, kXdpTracepoint,
+  kNrVariants,
+};
+
+struct VariantDef {
+  const char* name;
+  uint32_t mode;                        // enum xsk_probes_mode
+  std::vector<std::string> functions;   // all needed (each a '|' list of alternatives)
+};
+
+const VariantDef& Def(Variant v) {
+  static const VariantDef defs[kNrVariants] = {
+      {"tx/fentry", XSK_PROBES_MODE_FENTRY, {"xsk_sendmsg"}},
+      {"tx/tracepoint", XSK_PROBES_MODE_TRACEPOINT, {}},
+      {"poll/fentry", XSK_PROBES_MODE_FENTRY, {"xsk_poll"}},
+      {"busy/fentry", XSK_PROBES_MODE_FENTRY, {"__dev_direct_xmit"}},
+      {"alloc/fentry", XSK_PROBES_MODE_FENTRY, {"sock_alloc_send_pskb"}},
+      {"bulk/fentry", XSK_PROBES_MODE_FENTRY,
+       {"kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk"}},
+      {"napi/fentry", XSK_PROBES_MODE_FENTRY, {"napi_build_skb"}},
+      {"latency/fentry", XSK_PROBES_MODE_FENTRY, {"sock_alloc_send_pskb", "xsk_destruct_skb"}},
+      {"drops/tp_btf", XSK_PROBES_MODE_TP_BTF, {}},
+      {"drops/tracepoint", XSK_PROBES_MODE_TRACEPOINT, {}},
+      {"xdp/tp_btf", XSK_PROBES_MODE_TP_BTF, {}},
+      {"xdp/tracepoint", XSK_PROBES_MODE_TRACEPOINT, {}},
+  };
+  return defs[v];
+}
+
+// The programs of a variant. `bulk_fn` picks the kmem_cache_alloc_bulk name.
+std::vector<bpf_program*> ProgsOf(xsk_probes* s, Variant v, const std::string& bulk_fn) {
+  auto& p = s->progs;
+  switch (v) {
+    case kTxFentry: return {p.fentry_xsk_sendmsg, p.fexit_xsk_sendmsg};
+    case kTxTracepoint:
+      return {p.tp_enter_sendto, p.tp_enter_sendmsg, p.tp_exit_sendto, p.tp_exit_sendmsg};
+    case kPollFentry: return {p.fentry_xsk_poll, p.fexit_xsk_poll};
+    case kBusyFentry: return {p.fexit_dev_direct_xmit};
+    case kAllocFentry: return {p.fexit_sock_alloc_send_pskb};
+    case kBulkFentry:
+      return {bulk_fn == "kmem_cache_alloc_bulk" ? p.fexit_kmem_cache_alloc_bulk
+                                                 : p.fexit_kmem_cache_alloc_bulk_noprof};
+    case kNapiFentry: return {p.fexit_napi_build_skb};
+    case kLatFentry: return {p.lat_alloc, p.lat_destruct};
+    case kDropsBtf: return {p.btf_kfree_skb};
+    case kDropsTracepoint: return {p.tp_kfree_skb};
+    case kXdpBtf: return {p.btf_xdp_redirect_err, p.btf_xdp_exception};
+    case kXdpTracepoint: return {p.tp_xdp_redirect_err, p.tp_xdp_exception};
+    default: return {};
+  }
+}
+
+using SkelPtr = std::unique_ptr<xsk_probes, void (*)(xsk_probes*)>;
+
+// Opens the skeleton with only `enabled` variants autoloaded.
+absl::StatusOr<SkelPtr> OpenWith(const std::vector<Variant>& enabled, const std::string& bulk_fn,
+                                 bool trial) {
+  SkelPtr s(xsk_probes__open(), xsk_probes__destroy);
+  if (!s) return ErrnoError("open xsk_probes skeleton", errno);
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, s->obj) bpf_program__set_autoload(prog, false);
+  for (Variant v : enabled)
+    for (bpf_program* p : ProgsOf(s.get(), v, bulk_fn)) bpf_program__set_autoload(p, true);
+  bool latency = std::find(enabled.begin(), enabled.end(), kLatFentry) != enabled.end();
+  if (!latency) bpf_map__set_max_entries(s->maps.lat_start, 1);
+  if (trial) {
+    // A trial only asks the verifier and the attach-target check; keep maps tiny.
+    bpf_map* m;
+    bpf_object__for_each_map(m, s->obj) {
+      if (m == s->maps.rodata) continue;
+      if (bpf_map__type(m) == BPF_MAP_TYPE_HASH || bpf_map__type(m) == BPF_MAP_TYPE_PERCPU_HASH)
+        bpf_map__set_max_entries(m, 1);
+    }
+  }
+  bool alloc = std::find(enabled.begin(), enabled.end(), kAllocFentry) != enabled.end();
+  s->rodata->derive_skb_build = !alloc;
+  s->rodata->default_tx_budget = 32;
+  return s;
+}
+
+// The first existing name of a "a|b" alternative list, or "".
+std::string FindFunc(const btf* vmlinux, const std::string& alternatives) {
+  for (absl::string_view name : absl::StrSplit(alternatives, '|')) {
+    std::string n(name);
+    if (btf__find_by_name_kind(vmlinux, n.c_str(), BTF_KIND_FUNC) > 0) return n;
+  }
+  return "";
+}
+
+// Classic tracepoints need tracefs; mount it where it is expected if absent.
+void EnsureTracefs() {
+  struct stat st {};
+  if (::stat("/sys/kernel/tracing/events", &st) == 0) return;
+  if (::stat("/sys/kernel/debug/tracing/events", &st) == 0) return;
+  if (::mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nullptr) != 0)
+    spdlog::debug("mount tracefs on /sys/kernel/tracing: {}", std::strerror(errno));
+}
+
+struct Resolution {
+  std::vector<Variant> enabled;
+  std::string bulk_fn;
+  std::string why[kNrVariants];  // why a variant is not used ("" = used)
+};
+
+std::string LoadErrorText(int err) {
+  err = err < 0 ? -err : err;
+  if (err == EPERM) return "EPERM (the kernel refuses it here)";
+  return absl::StrCat(std::strerror(err), " (", err, ")");
+}
+
+// Which variants load on this kernel: BTF lookups, then one trial load per
+// candidate (fentry and tp_btf loads can be refused as a whole).
+absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts) {
+  std::unique_ptr<btf, void (*)(btf*)> vmlinux(btf__load_vmlinux_btf(), btf__free);
+  if (!vmlinux)
+    return ErrnoError("read the kernel's BTF (/sys/kernel/btf/vmlinux); the probes need "
+                      "CONFIG_DEBUG_INFO_BTF=y",
+                      errno, ExitCode::kNoBtf);
+  Resolution r;
+  r.bulk_fn = FindFunc(vmlinux.get(), "kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk");
+
+  auto trial = [&](Variant v) -> bool {
+    const VariantDef& d = Def(v);
+    for (const auto& f : d.functions)
+      if (FindFunc(vmlinux.get(), f).empty()) {
+        r.why[v] = absl::StrCat(f, " is not in this kernel's BTF");
+        return false;
+      }
+    if (opts.mode == ProbeModeRequest::kTracepoint && d.mode == XSK_PROBES_MODE_FENTRY) {
+      r.why[v] = "fentry not requested (tracepoint mode)";
+      return false;
+    }
+    auto s = OpenWith({v}, r.bulk_fn, /*trial=*/true);
+    if (!s.ok()) {
+      r.why[v] = std::string(s.status().message());
+      return false;
+    }
+    int err = xsk_probes__load(s->get());
+    if (err) {
+      r.why[v] = absl::StrCat("trial load: ", LoadErrorText(err));
+      spdlog::debug("probe variant {}: {}", d.name, r.why[v]);
+      return false;
+    }
+    return true;
+  };
+
+  // Tx: fentry, else the syscall tracepoints.
+  bool tx_fentry = trial(kTxFentry);
+  if (tx_fentry) {
+    r.enabled.push_back(kTxFentry);
+  } else if (opts.mode == ProbeModeRequest::kFentry) {
+    return Error(ExitCode::kUnsupported,
+                 absl::StrCat("fentry mode requested but not available: ", r.why[kTxFentry]));
+  } else {
+    r.enabled.push_back(kTxTracepoint);
+  }
+  for (Variant v : {kPollFentry, kBusyFentry, kAllocFentry, kBulkFentry, kNapiFentry})
+    if (trial(v)) r.enabled.push_back(v);
+  if (opts.latency) {
+    if (trial(kLatFentry)) r.enabled.push_back(kLatFentry);
+  } else {
+    r.why[kLatFentry] = "off by default (per-skb hash work); enable with --latency";
+  }
+  r.enabled.push_back(trial(kDropsBtf) ? kDropsBtf : kDropsTracepoint);
+  r.enabled.push_back(trial(kXdpBtf) ? kXdpBtf : kXdpTracepoint);
+  // Without fentry everywhere the variants left are tracepoints: need tracefs.
+  EnsureTracefs();
+  (void)tx_fentry;
+  return r;
+}
+
+bool Has(const Resolution& r, Variant v) {
+  return std::find(r.enabled.begin(), r.enabled.end(), v) != r.enabled.end();
+}
+
+void SetSignal(std::vector<SignalMode>& out, xsk_probes_signal s, uint32_t mode,
+               std::string reason) {
+  out[s] = SignalMode{s, mode, std::move(reason)};
+}
+
+// Per signal: the mode chosen and why.
+std::vector<SignalMode> SignalTable(const Resolution& r) {
+  std::vector<SignalMode> out(XSK_PROBES_NR_SIGNALS);
+  for (int i = 0; i < XSK_PROBES_NR_SIGNALS; i++) out[i].signal = static_cast<xsk_probes_signal>(i);
+
+  bool tx_f = Has(r, kTxFentry);
+  std::string tx_why =
+      tx_f ? "fentry/fexit xsk_sendmsg: Tx ring consumer before/after each call"
+           : absl::StrCat("syscalls:sys_{enter,exit}_{sendto,sendmsg} + CO-RE reads from the fd "
+                          "(fentry: ",
+                          r.why[kTxFentry], "); sendmmsg and io_uring sends are not seen");
+  uint32_t tx_mode = tx_f ? XSK_PROBES_MODE_FENTRY : XSK_PROBES_MODE_TRACEPOINT;
+  SetSignal(out, XSK_PROBES_SIG_BATCH, tx_mode, tx_why);
+  SetSignal(out, XSK_PROBES_SIG_BACKPRESSURE, tx_mode,
+            "cause from kernel state at exit: budget, CQ prod/cons/size, sk_wmem_alloc vs "
+            "sk_sndbuf");
+  SetSignal(out, XSK_PROBES_SIG_OUTSTANDING, tx_mode,
+            "CQ cached_prod - consumer (pending) and - producer (in flight) at each sendmsg exit");
+  SetSignal(out, XSK_PROBES_SIG_BATCH_XMIT, XSK_PROBES_MODE_UNAVAILABLE,
+            "no batched copy-mode xmit (XDP_GENERIC_XMIT_BATCH) in this kernel");
+  if (Has(r, kPollFentry))
+    SetSignal(out, XSK_PROBES_SIG_POLL_TX, XSK_PROBES_MODE_FENTRY, "fentry/fexit xsk_poll");
+  else
+    SetSignal(out, XSK_PROBES_SIG_POLL_TX, XSK_PROBES_MODE_UNAVAILABLE,
+              absl::StrCat("Tx kicked by poll()/busy-poll recv needs fentry on xsk_poll (",
+                           r.why[kPollFentry], ")"));
+  if (Has(r, kBusyFentry))
+    SetSignal(out, XSK_PROBES_SIG_DRIVER_BUSY, XSK_PROBES_MODE_FENTRY,
+              "fexit __dev_direct_xmit == NETDEV_TX_BUSY");
+  else
+    SetSignal(out, XSK_PROBES_SIG_DRIVER_BUSY, XSK_PROBES_MODE_UNAVAILABLE,
+              absl::StrCat("NETDEV_TX_BUSY is visible only in __dev_direct_xmit's return "
+                           "(net_dev_xmit does not fire for AF_XDP copy mode): ",
+                           r.why[kBusyFentry]));
+  if (Has(r, kAllocFentry)) {
+    SetSignal(out, XSK_PROBES_SIG_SKB_BUILD, XSK_PROBES_MODE_FENTRY,
+              "fexit sock_alloc_send_pskb on AF_XDP sockets, by IFF_TX_SKB_NO_LINEAR");
+    SetSignal(out, XSK_PROBES_SIG_ALLOC_FAIL, XSK_PROBES_MODE_FENTRY,
+              "fexit sock_alloc_send_pskb == NULL (errcode != -EAGAIN)");
+  } else {
+    SetSignal(out, XSK_PROBES_SIG_SKB_BUILD, tx_mode,
+              absl::StrCat("derived at sendmsg exit: one skb per consumed descriptor of a "
+                           "copy-mode socket, by the device's IFF_TX_SKB_NO_LINEAR "
+                           "(multi-buffer frames over-count) (fentry: ",
+                           r.why[kAllocFentry], ")"));
+    SetSignal(out, XSK_PROBES_SIG_ALLOC_FAIL, tx_mode,
+              "from sendmsg's errno (ENOBUFS with a Tx ring, ENOMEM): tx_errors cause "
+              "alloc_fail; the per-skb alloc_fail counter needs fentry");
+  }
+  if (Has(r, kBulkFentry))
+    SetSignal(out, XSK_PROBES_SIG_BULK_ALLOC, XSK_PROBES_MODE_FENTRY,
+              absl::StrCat("fexit ", r.bulk_fn, " on skbuff_head_cache"));
+  else
+    SetSignal(out, XSK_PROBES_SIG_BULK_ALLOC, XSK_PROBES_MODE_UNAVAILABLE,
+              absl::StrCat("kmem_cache_alloc_bulk has no tracepoint; fentry: ",
+                           r.why[kBulkFentry]));
+  if (Has(r, kNapiFentry))
+    SetSignal(out, XSK_PROBES_SIG_NAPI_BUILD, XSK_PROBES_MODE_FENTRY, "fexit napi_build_skb");
+  else
+    SetSignal(out, XSK_PROBES_SIG_NAPI_BUILD, XSK_PROBES_MODE_UNAVAILABLE,
+              absl::StrCat("napi_build_skb has no tracepoint; fentry: ", r.why[kNapiFentry]));
+  if (Has(r, kLatFentry))
+    SetSignal(out, XSK_PROBES_SIG_LATENCY, XSK_PROBES_MODE_FENTRY,
+              "fexit sock_alloc_send_pskb -> fentry xsk_destruct_skb");
+  else
+    SetSignal(out, XSK_PROBES_SIG_LATENCY,
+              absl::StrContains(r.why[kLatFentry], "--latency") ? XSK_PROBES_MODE_DISABLED
+                                                               : XSK_PROBES_MODE_UNAVAILABLE,
+              r.why[kLatFentry]);
+  if (Has(r, kDropsBtf))
+    SetSignal(out, XSK_PROBES_SIG_DROPS, XSK_PROBES_MODE_TP_BTF, "tp_btf/kfree_skb");
+  else
+    SetSignal(out, XSK_PROBES_SIG_DROPS, XSK_PROBES_MODE_TRACEPOINT,
+              absl::StrCat("skb:kfree_skb (tp_btf: ", r.why[kDropsBtf], ")"));
+  if (Has(r, kXdpBtf))
+    SetSignal(out, XSK_PROBES_SIG_XDP_ERRORS, XSK_PROBES_MODE_TP_BTF,
+              "tp_btf/xdp_redirect_err, tp_btf/xdp_exception");
+  else
+    SetSignal(out, XSK_PROBES_SIG_XDP_ERRORS, XSK_PROBES_MODE_TRACEPOINT,
+              absl::StrCat("xdp:xdp_redirect_err, xdp:xdp_exception, netns not visible (tp_btf: ",
+                           r.why[kXdpBtf], ")"));
+  return out;
+}
+
+xsk_probes_info InfoOf(const std::vector<SignalMode>& signals) {
+  xsk_probes_info info{};
+  info.version = XSK_PROBES_INFO_VERSION;
+  info.nr_signals = XSK_PROBES_NR_SIGNALS;
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  info.attach_time_ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + ts.tv_nsec;
+  for (const auto& s : signals) {
+    info.signals[s.signal].mode = s.mode;
+    std::snprintf(info.signals[s.signal].reason, sizeof(info.signals[s.signal].reason), "%s",
+                  s.reason.c_str());
+  }
+  return info;
+}
+
+std::string PinPath(const std::string& dir, const std::string& name) {
+  return absl::StrCat(dir, "/", name);
+}
+
+absl::StatusOr<Fd> OpenPin(const std::string& dir, const char* name) {
+  std::string path = PinPath(dir, name);
+  int fd = bpf_obj_get(path.c_str());
+  if (fd < 0) return ErrnoError(absl::StrCat("open pin ", path), errno);
+  return Fd(fd);
+}
+
+int NumPossibleCpus() {
+  int n = libbpf_num_possible_cpus();
+  return n > 0 ? n : 1;
+}
+
+// Walks a per-CPU hash, folding each key's per-CPU values with `add`.
+template <typename K, typename V>
+absl::StatusOr<std::vector<std::pair<K, V>>> ReadPerCpuHash(
+    int fd, const char* what, const std::function<void(V&, const V&)>& add) {
+  int cpus = NumPossibleCpus();
+  std::vector<std::pair<K, V>> out;
+  std::vector<V> per_cpu(cpus);
+  K key{}, next{};
+  const K* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    if (bpf_map_lookup_elem(fd, &next, per_cpu.data()) == 0) {
+      V sum{};
+      for (const auto& v : per_cpu) add(sum, v);
+      out.emplace_back(next, sum);
+    } else if (errno != ENOENT) {
+      return ErrnoError(absl::StrCat("read ", what), errno);
+    }
+    key = next;
+    prev = &key;
+  }
+  if (errno != ENOENT) return ErrnoError(absl::StrCat("walk ", what), errno);
+  return out;
+}
+
+void AddU64(uint64_t& a, const uint64_t& b) { a += b; }
+
+}  // namespace
+
+// -------------------------------------------------------------- names
+
+const char* SignalName(xsk_probes_signal s) {
+  switch (s) {
+    case XSK_PROBES_SIG_BATCH: return "batch";
+    case XSK_PROBES_SIG_BATCH_XMIT: return "batch_xmit";
+    case XSK_PROBES_SIG_BACKPRESSURE: return "backpressure";
+    case XSK_PROBES_SIG_DRIVER_BUSY: return "driver_busy";
+    case XSK_PROBES_SIG_OUTSTANDING: return "outstanding";
+    case XSK_PROBES_SIG_POLL_TX: return "poll_tx";
+    case XSK_PROBES_SIG_DROPS: return "drops";
+    case XSK_PROBES_SIG_XDP_ERRORS: return "xdp_errors";
+    case XSK_PROBES_SIG_LATENCY: return "completion_latency";
+    case XSK_PROBES_SIG_SKB_BUILD: return "skb_build";
+    case XSK_PROBES_SIG_ALLOC_FAIL: return "alloc_fail";
+    case XSK_PROBES_SIG_BULK_ALLOC: return "bulk_alloc";
+    case XSK_PROBES_SIG_NAPI_BUILD: return "napi_build_skb";
+    default: return "unknown";
+  }
+}
+
+const char* ProbeModeName(uint32_t mode) {
+  switch (mode) {
+    case XSK_PROBES_MODE_FENTRY: return "fentry";
+    case XSK_PROBES_MODE_TP_BTF: return "tp_btf";
+    case XSK_PROBES_MODE_TRACEPOINT: return "tracepoint";
+    case XSK_PROBES_MODE_DISABLED: return "disabled";
+    default: return "unavailable";
+  }
+}
+
+const char* CauseName(uint32_t cause) {
+  switch (cause) {
+    case XSK_PROBES_CAUSE_BUDGET: return "budget";
+    case XSK_PROBES_CAUSE_CQ_FULL: return "cq_full";
+    case XSK_PROBES_CAUSE_SNDBUF: return "sndbuf_full";
+    case XSK_PROBES_CAUSE_DRIVER_BUSY: return "driver_busy";
+    case XSK_PROBES_CAUSE_ALLOC_FAIL: return "alloc_fail";
+    case XSK_PROBES_CAUSE_XMIT_DROP: return "xmit_drop";
+    case XSK_PROBES_CAUSE_NOT_READY: return "not_ready";
+    default: return "other";
+  }
+}
+
+uint32_t BatchBucketLow(int i) { return i <= 0 ? 0 : 1u << (i - 1); }
+
+std::vector<SignalMode> SignalsOf(const xsk_probes_info& info) {
+  std::vector<SignalMode> out;
+  for (uint32_t i = 0; i < XSK_PROBES_NR_SIGNALS && i < info.nr_signals; i++) {
+    const auto& s = info.signals[i];
+    out.push_back(SignalMode{static_cast<xsk_probes_signal>(i), s.mode,
+                             std::string(s.reason, strnlen(s.reason, sizeof(s.reason)))});
+  }
+  return out;
+}
+
+ProbeModeRequest ProbeModeFromEnv() {
+  const char* m = std::getenv("XSKIT_PROBE_MODE");
+  if (m && std::strcmp(m, "fentry") == 0) return ProbeModeRequest::kFentry;
+  if (m && std::strcmp(m, "tracepoint") == 0) return ProbeModeRequest::kTracepoint;
+  return ProbeModeRequest::kAuto;
+}
+
+// --------------------------------------------------------- XskProbesProg
+
+absl::StatusOr<XskProbesProg> XskProbesProg::Load(const ProbeOptions& opts) {
+  XSKIT_ASSIGN_OR_RETURN(Resolution r, Resolve(opts));
+  XskProbesProg p;
+  {
+    XSKIT_ASSIGN_OR_RETURN(SkelPtr s, OpenWith(r.enabled, r.bulk_fn, /*trial=*/false));
+    if (int err = xsk_probes__load(s.get()))
+      return ErrnoError("load xsk_probes (run with --log-level debug for the verifier log)", err);
+    p.skel_ = s.release();
+  }
+  p.signals_ = SignalTable(r);
+  p.info_ = InfoOf(p.signals_);
+  uint32_t key = 0;
+  if (bpf_map_update_elem(bpf_map__fd(p.skel_->maps.probes_info), &key, &p.info_, BPF_ANY) != 0)
+    return ErrnoError("write probes_info", errno);
+  return p;
+}
+
+XskProbesProg::XskProbesProg(XskProbesProg&& o) noexcept
+    : skel_(std::exchange(o.skel_, nullptr)),
+      signals_(std::move(o.signals_)),
+      info_(o.info_),
+      links_(std::move(o.links_)) {
+  o.links_.clear();
+}
+
+XskProbesProg& XskProbesProg::operator=(XskProbesProg&& o) noexcept {
+  if (this != &o) {
+    this->~XskProbesProg();
+    new (this) XskProbesProg(std::move(o));
+  }
+  return *this;
+}
+
+XskProbesProg::~XskProbesProg() {
+  for (auto& [name, link] : links_) bpf_link__destroy(link);  // unpinned links detach here
+  links_.clear();
+  if (skel_) xsk_probes__destroy(skel_);
+  skel_ = nullptr;
+}
+
+absl::Status XskProbesProg::Attach() {
+  bpf_program* prog;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    if (!bpf_program__autoload(prog)) continue;
+    bpf_link* link = bpf_program__attach(prog);
+    if (!link)
+      return ErrnoError(absl::StrCat("attach probe ", bpf_program__name(prog), " (",
+                                     bpf_program__section_name(prog), ")"),
+                        errno);
+    links_.emplace_back(bpf_program__name(prog), link);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status XskProbesProg::Pin(const std::string& dir) const {
+  XSKIT_RETURN_IF_ERROR(MakeDirs(dir));
+  const std::pair<const char*, bpf_map*> maps[] = {
+      {kPinTxStats, skel_->maps.tx_stats},     {kPinTxErrors, skel_->maps.tx_errors},
+      {kPinDrops, skel_->maps.drops},          {kPinXdpErrors, skel_->maps.xdp_errors},
+      {kPinAllocStats, skel_->maps.alloc_stats}, {kPinLatency, skel_->maps.latency},
+  };
+  for (const auto& [name, map] : maps)
+    if (bpf_obj_pin(bpf_map__fd(map), PinPath(dir, name).c_str()) != 0)
+      return ErrnoError(absl::StrCat("pin ", PinPath(dir, name)), errno);
+  for (const auto& [name, link] : links_) {
+    std::string path = PinPath(dir, absl::StrCat("link_", name));
+    if (int err = bpf_link__pin(link, path.c_str())) return ErrnoError(absl::StrCat("pin ", path), err);
+  }
+  // The info map last: its presence means "probes attached".
+  std::string info = PinPath(dir, kPinProbesInfo);
+  if (bpf_obj_pin(bpf_map__fd(skel_->maps.probes_info), info.c_str()) != 0)
+    return ErrnoError(absl::StrCat("pin ", info), errno);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------- PinnedProbes
+
+absl::StatusOr<PinnedProbes> PinnedProbes::Open(const std::string& dir) {
+  PinnedProbes p;
+  p.dir_ = dir;
+  XSKIT_ASSIGN_OR_RETURN(p.info_map_, OpenPin(dir, kPinProbesInfo));
+  uint32_t key = 0;
+  if (bpf_map_lookup_elem(p.info_map_.get(), &key, &p.info_) != 0)
+    return ErrnoError(absl::StrCat("read ", PinPath(dir, kPinProbesInfo)), errno);
+  if (p.info_.version != XSK_PROBES_INFO_VERSION)
+    return Error(ExitCode::kInternal,
+                 absl::StrCat(dir, " was pinned by another xskit version (probes_info v",
+                              p.info_.version, "); detach it with that version"));
+  XSKIT_ASSIGN_OR_RETURN(p.tx_, OpenPin(dir, kPinTxStats));
+  XSKIT_ASSIGN_OR_RETURN(p.tx_errors_, OpenPin(dir, kPinTxErrors));
+  XSKIT_ASSIGN_OR_RETURN(p.drops_, OpenPin(dir, kPinDrops));
+  XSKIT_ASSIGN_OR_RETURN(p.xdp_errors_, OpenPin(dir, kPinXdpErrors));
+  XSKIT_ASSIGN_OR_RETURN(p.alloc_, OpenPin(dir, kPinAllocStats));
+  XSKIT_ASSIGN_OR_RETURN(p.latency_, OpenPin(dir, kPinLatency));
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (absl::StartsWith(e->d_name, "link_")) p.links_++;
+    ::closedir(d);
+  }
+  return p;
+}
+
+absl::StatusOr<PinnedProbes::Entries<xsk_probes_qkey, xsk_probes_tx>> PinnedProbes::ReadTx()
+    const {
+  return ReadPerCpuHash<xsk_probes_qkey, xsk_probes_tx>(
+      tx_.get(), "tx_stats", [](xsk_probes_tx& a, const xsk_probes_tx& b) {
+        a.calls += b.calls;
+        a.descs += b.descs;
+        for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++) a.hist[i] += b.hist[i];
+        a.errors += b.errors;
+        a.stalls += b.stalls;
+        a.linear_skbs += b.linear_skbs;
+        a.frag_skbs += b.frag_skbs;
+        a.alloc_fail += b.alloc_fail;
+        a.xmit_busy += b.xmit_busy;
+        a.poll_calls += b.poll_calls;
+        a.poll_descs += b.poll_descs;
+        if (b.gauge_ns > a.gauge_ns) {
+          a.gauge_ns = b.gauge_ns;
+          a.cq_size = b.cq_size;
+          a.cq_pending = b.cq_pending;
+          a.in_flight = b.in_flight;
+          a.tx_budget = b.tx_budget;
+        }
+      });
+}
+
+absl::StatusOr<PinnedProbes::Entries<xsk_probes_err_key, uint64_t>> PinnedProbes::ReadTxErrors()
+    const {
+  return ReadPerCpuHash<xsk_probes_err_key, uint64_t>(tx_errors_.get(), "tx_errors", AddU64);
+}
+
+absl::StatusOr<PinnedProbes::Entries<xsk_probes_drop_key, uint64_t>> PinnedProbes::ReadDrops()
+    const {
+  return ReadPerCpuHash<xsk_probes_drop_key, uint64_t>(drops_.get(), "drops", AddU64);
+}
+
+absl::StatusOr<PinnedProbes::Entries<xsk_probes_xdp_key, uint64_t>>
+PinnedProbes::ReadXdpErrors() const {
+  return ReadPerCpuHash<xsk_probes_xdp_key, uint64_t>(xdp_errors_.get(), "xdp_errors", AddU64);
+}
+
+absl::StatusOr<xsk_probes_alloc> PinnedProbes::ReadAlloc() const {
+  std::vector<xsk_probes_alloc> per_cpu(NumPossibleCpus());
+  uint32_t key = 0;
+  if (bpf_map_lookup_elem(alloc_.get(), &key, per_cpu.data()) != 0)
+    return ErrnoError("read alloc_stats", errno);
+  xsk_probes_alloc sum{};
+  for (const auto& a : per_cpu) {
+    sum.bulk_calls += a.bulk_calls;
+    sum.bulk_objs += a.bulk_objs;
+    sum.napi_build_skb += a.napi_build_skb;
+    sum.napi_build_fail += a.napi_build_fail;
+  }
+  return sum;
+}
+
+absl::StatusOr<PinnedProbes::Entries<xsk_probes_qkey, xsk_probes_latency>>
+PinnedProbes::ReadLatency() const {
+  return ReadPerCpuHash<xsk_probes_qkey, xsk_probes_latency>(
+      latency_.get(), "latency", [](xsk_probes_latency& a, const xsk_probes_latency& b) {
+        for (int i = 0; i < XSK_PROBES_LAT_BUCKETS; i++) a.hist[i] += b.hist[i];
+        a.count += b.count;
+        a.sum_ns += b.sum_ns;
+      });
+}
+
+// ------------------------------------------------------ attach / detach
+
+bool ProbesPinned(const PinLayout& pins) {
+  struct stat st {};
+  return ::stat(PinPath(pins.ProbesDir(), kPinProbesInfo).c_str(), &st) == 0;
+}
+
+absl::StatusOr<std::vector<SignalMode>> AttachProbes(const PinLayout& pins,
+                                                      const ProbeOptions& opts, bool* already) {
+  *already = false;
+  if (ProbesPinned(pins)) {
+    XSKIT_ASSIGN_OR_RETURN(PinnedProbes p, PinnedProbes::Open(pins.ProbesDir()));
+    *already = true;
+    return SignalsOf(p.info());
+  }
+  // A half-pinned directory (a crash between pins) is swept first.
+  XSKIT_RETURN_IF_ERROR(RemovePinDir(pins.ProbesDir()));
+  XSKIT_ASSIGN_OR_RETURN(XskProbesProg prog, XskProbesProg::Load(opts));
+  XSKIT_RETURN_IF_ERROR(prog.Attach());
+  absl::Status st = prog.Pin(pins.ProbesDir());
+  if (!st.ok()) {
+    (void)RemovePinDir(pins.ProbesDir());
+    return st;
+  }
+  return prog.signals();
+}
+
+absl::Status DetachProbes(const PinLayout& pins) {
+  struct stat st {};
+  if (::stat(pins.ProbesDir().c_str(), &st) != 0)
+    return Error(ExitCode::kNotAttached,
+                 absl::StrCat("no probes pinned under ", pins.ProbesDir()));
+  // Empty parents go too: the last thing detached leaves bpffs clean.
+  std::string root_parent = pins.root().substr(0, pins.root().find_last_of('/'));
+  return RemovePinDir(pins.ProbesDir(), root_parent);
+}
+
+}  // namespace xskit

@@ -1,0 +1,132 @@
+// xsk_probes' sole owner: resolves each signal's probe mode from the running
+// kernel's BTF and trial loads, loads bpf/xsk_probes.bpf.c, attaches and pins
+// it under <root>/probes/, and reads it back from the pins (PinnedProbes,
+// which the exporter and `status` use; they never touch the skeleton).
+#pragma once
+
+#include <linux/types.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "bpf/xsk_probes.h"
+#include "loader/fd.h"
+#include "loader/pins.h"
+
+struct xsk_probes;  // the skeleton (build/bpf/xsk_probes.skel.h)
+struct bpf_link;
+
+namespace xskit {
+
+static_assert(sizeof(xsk_probes_qkey) == 16, "xsk_probes_qkey layout");
+static_assert(sizeof(xsk_probes_tx) == 184, "xsk_probes_tx layout");
+static_assert(sizeof(xsk_probes_err_key) == 24, "xsk_probes_err_key layout");
+static_assert(sizeof(xsk_probes_drop_key) == 24, "xsk_probes_drop_key layout");
+static_assert(sizeof(xsk_probes_xdp_key) == 24, "xsk_probes_xdp_key layout");
+static_assert(sizeof(xsk_probes_alloc) == 32, "xsk_probes_alloc layout");
+static_assert(sizeof(xsk_probes_latency) == 272, "xsk_probes_latency layout");
+static_assert(sizeof(xsk_probes_signal_info) == XSK_PROBES_REASON_LEN, "signal_info layout");
+static_assert(sizeof(xsk_probes_info) == 16 + XSK_PROBES_NR_SIGNALS * XSK_PROBES_REASON_LEN,
+              "xsk_probes_info layout");
+
+// Pin names inside <root>/probes/ (maps; links are "link_<program>").
+inline constexpr const char* kPinProbesInfo = "probes_info";
+inline constexpr const char* kPinTxStats = "tx_stats";
+inline constexpr const char* kPinTxErrors = "tx_errors";
+inline constexpr const char* kPinDrops = "drops";
+inline constexpr const char* kPinXdpErrors = "xdp_errors";
+inline constexpr const char* kPinAllocStats = "alloc_stats";
+inline constexpr const char* kPinLatency = "latency";
+
+const char* SignalName(xsk_probes_signal s);  // "batch", "backpressure", ...
+const char* ProbeModeName(uint32_t mode);     // "fentry", "tp_btf", "tracepoint", ...
+const char* CauseName(uint32_t cause);        // "budget", "cq_full", ...
+// Lower bound of batch histogram bucket i (0, 1, 2, 4, ..., 256).
+uint32_t BatchBucketLow(int i);
+
+enum class ProbeModeRequest { kAuto, kFentry, kTracepoint };
+
+struct ProbeOptions {
+  ProbeModeRequest mode = ProbeModeRequest::kAuto;
+  bool latency = false;  // completion latency (fentry only; per-skb hash work)
+};
+
+struct SignalMode {
+  xsk_probes_signal signal;
+  uint32_t mode = XSK_PROBES_MODE_UNAVAILABLE;  // enum xsk_probes_mode
+  std::string reason;
+};
+
+// A freshly loaded probe set, not yet attached.
+class XskProbesProg {
+ public:
+  // Resolves modes (BTF lookups, then a trial load per fentry/tp_btf
+  // variant) and loads the final set.
+  static absl::StatusOr<XskProbesProg> Load(const ProbeOptions& opts);
+  XskProbesProg(XskProbesProg&&) noexcept;
+  XskProbesProg& operator=(XskProbesProg&&) noexcept;
+  ~XskProbesProg();
+
+  const std::vector<SignalMode>& signals() const { return signals_; }
+  const xsk_probes_info& info() const { return info_; }
+
+  // Attaches every loaded program; links are owned here until Pin().
+  absl::Status Attach();
+  // Pins maps and links into `dir` (created).
+  absl::Status Pin(const std::string& dir) const;
+
+ private:
+  XskProbesProg() = default;
+  xsk_probes* skel_ = nullptr;
+  std::vector<SignalMode> signals_;
+  xsk_probes_info info_{};
+  std::vector<std::pair<std::string, bpf_link*>> links_;
+};
+
+// Read access to the pinned probe set.
+class PinnedProbes {
+ public:
+  static absl::StatusOr<PinnedProbes> Open(const std::string& dir);
+
+  const xsk_probes_info& info() const { return info_; }
+  const std::string& dir() const { return dir_; }
+  // How many "link_*" pins the directory holds.
+  int links() const { return links_; }
+
+  template <typename K, typename V>
+  using Entries = std::vector<std::pair<K, V>>;
+
+  // Summed over CPUs; gauges from the CPU with the newest gauge_ns.
+  absl::StatusOr<Entries<xsk_probes_qkey, xsk_probes_tx>> ReadTx() const;
+  absl::StatusOr<Entries<xsk_probes_err_key, uint64_t>> ReadTxErrors() const;
+  absl::StatusOr<Entries<xsk_probes_drop_key, uint64_t>> ReadDrops() const;
+  absl::StatusOr<Entries<xsk_probes_xdp_key, uint64_t>> ReadXdpErrors() const;
+  absl::StatusOr<xsk_probes_alloc> ReadAlloc() const;
+  absl::StatusOr<Entries<xsk_probes_qkey, xsk_probes_latency>> ReadLatency() const;
+
+ private:
+  std::string dir_;
+  xsk_probes_info info_{};
+  int links_ = 0;
+  Fd info_map_, tx_, tx_errors_, drops_, xdp_errors_, alloc_, latency_;
+};
+
+// `xsk-loader probes attach`: loads, attaches and pins the probes under
+// pins.ProbesDir() unless they are pinned already (then *already = true and
+// nothing changes).
+absl::StatusOr<std::vector<SignalMode>> AttachProbes(const PinLayout& pins,
+                                                      const ProbeOptions& opts, bool* already);
+// Unpins (and so detaches) the probes. ExitCode::kNotAttached when absent.
+absl::Status DetachProbes(const PinLayout& pins);
+bool ProbesPinned(const PinLayout& pins);
+
+// The signals of an info entry (pinned or fresh).
+std::vector<SignalMode> SignalsOf(const xsk_probes_info& info);
+
+// The mode the process asks for through XSKIT_PROBE_MODE (fentry|tracepoint).
+ProbeModeRequest ProbeModeFromEnv();
+
+}  // namespace xskit

@@ -1,0 +1,428 @@
+// Tier `probes`: the transmit, backpressure, drop and allocation probes
+// against traffic whose ground truth the test generates, checked exactly.
+// Each test uses its own namespaces, so its counters have keys of their own
+// (netns inode, ifindex, queue) even though the probes are global.
+// XSKIT_EXPECT_PROBE_MODE=fentry|tracepoint (the kernel-matrix runner) makes
+// the mode an assertion: a silent fallback is a failure.
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <thread>
+
+#include "gtest/gtest.h"
+#include "loader/attach.h"
+#include "loader/drop_reasons.h"
+#include "loader/xsk_probes_prog.h"
+#include "loader/xsk_socket.h"
+#include "selftests/lib/fixtures.h"
+#include "selftests/lib/netns.h"
+#include "selftests/lib/packet.h"
+
+namespace xskit::testing {
+namespace {
+
+struct Where {
+  uint64_t netns_ino = 0;
+  uint32_t ifindex = 0;
+};
+
+// Inside InNetns(): this thread's netns inode and the device's ifindex.
+Where WhereIs(const std::string& netns, const std::string& dev) {
+  Where w;
+  InNetns(netns, [&] {
+    struct stat st {};
+    if (::stat("/proc/thread-self/ns/net", &st) == 0) w.netns_ino = st.st_ino;
+    w.ifindex = if_nametoindex(dev.c_str());
+  });
+  return w;
+}
+
+// The expected batch bucket, written out (not the BPF's arithmetic).
+int ExpectedBucket(uint32_t n) {
+  if (n == 0) return 0;
+  if (n == 1) return 1;
+  if (n < 4) return 2;
+  if (n < 8) return 3;
+  if (n < 16) return 4;
+  if (n < 32) return 5;
+  if (n < 64) return 6;
+  if (n < 128) return 7;
+  if (n < 256) return 8;
+  return 9;
+}
+
+// after - before, counters only; gauges from `after`.
+xsk_probes_tx Delta(const xsk_probes_tx& before, const xsk_probes_tx& after) {
+  xsk_probes_tx d = after;
+  d.calls -= before.calls;
+  d.descs -= before.descs;
+  for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++) d.hist[i] -= before.hist[i];
+  d.errors -= before.errors;
+  d.stalls -= before.stalls;
+  d.linear_skbs -= before.linear_skbs;
+  d.frag_skbs -= before.frag_skbs;
+  d.alloc_fail -= before.alloc_fail;
+  d.xmit_busy -= before.xmit_busy;
+  d.poll_calls -= before.poll_calls;
+  d.poll_descs -= before.poll_descs;
+  return d;
+}
+
+template <typename K>
+std::map<K, uint64_t> Delta(const std::map<K, uint64_t>& before, std::map<K, uint64_t> after) {
+  for (const auto& [k, n] : before) after[k] -= n;
+  std::erase_if(after, [](const auto& kv) { return kv.second == 0; });
+  return after;
+}
+
+// Namespace inodes and ifindexes are reused once a namespace is gone, so a
+// test's keys may carry an earlier test's counts: every check is on the
+// difference between a snapshot before the traffic and one after it.
+class ProbesTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    EnsureBpffs();
+    root_ = new TestPinRoot();
+    pins_ = new PinLayout(root_->path());
+    ProbeOptions opts;
+    const char* expect = std::getenv("XSKIT_EXPECT_PROBE_MODE");
+    if (expect && std::strcmp(expect, "fentry") == 0) opts.mode = ProbeModeRequest::kFentry;
+    if (expect && std::strcmp(expect, "tracepoint") == 0) opts.mode = ProbeModeRequest::kTracepoint;
+    bool already = false;
+    auto signals = AttachProbes(*pins_, opts, &already);
+    attach_status_ = new absl::Status(signals.status());
+  }
+  static void TearDownTestSuite() {
+    if (pins_) (void)DetachProbes(*pins_);
+    delete attach_status_;
+    delete pins_;
+    delete root_;  // removes the pin root and whatever is left below it
+    attach_status_ = nullptr;
+    pins_ = nullptr;
+    root_ = nullptr;
+  }
+  void SetUp() override {
+    ASSERT_TRUE(attach_status_->ok()) << "attach probes: " << attach_status_->message();
+    auto p = PinnedProbes::Open(pins_->ProbesDir());
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    probes_ = std::make_unique<PinnedProbes>(std::move(*p));
+  }
+
+  xsk_probes_tx Tx(const Where& w, uint32_t queue) {
+    auto rows = probes_->ReadTx();
+    EXPECT_TRUE(rows.ok());
+    if (rows.ok())
+      for (const auto& [k, v] : *rows)
+        if (k.netns_ino == w.netns_ino && k.ifindex == w.ifindex && k.queue == queue) return v;
+    return xsk_probes_tx{};
+  }
+
+  // (errno, cause) -> calls for one interface and queue.
+  std::map<std::pair<uint32_t, uint32_t>, uint64_t> TxErrors(const Where& w, uint32_t queue) {
+    std::map<std::pair<uint32_t, uint32_t>, uint64_t> out;
+    auto rows = probes_->ReadTxErrors();
+    EXPECT_TRUE(rows.ok());
+    if (rows.ok())
+      for (const auto& [k, n] : *rows)
+        if (k.q.netns_ino == w.netns_ino && k.q.ifindex == w.ifindex && k.q.queue == queue)
+          out[{k.err, k.cause}] += n;
+    return out;
+  }
+
+  // reason name -> skbs dropped on one interface (non-AF_XDP skbs).
+  std::map<std::string, uint64_t> Drops(const Where& w) {
+    std::map<std::string, uint64_t> out;
+    auto names = DropReasons::FromKernel();
+    EXPECT_TRUE(names.ok());
+    auto rows = probes_->ReadDrops();
+    EXPECT_TRUE(rows.ok());
+    if (rows.ok() && names.ok())
+      for (const auto& [k, n] : *rows)
+        if (k.netns_ino == w.netns_ino && k.ifindex == w.ifindex && !k.xsk)
+          out[names->Name(k.reason)] += n;
+    return out;
+  }
+
+  // errno -> xdp_redirect_err events on one interface.
+  std::map<uint32_t, uint64_t> RedirectErrors(const Where& w) {
+    std::map<uint32_t, uint64_t> out;
+    auto rows = probes_->ReadXdpErrors();
+    EXPECT_TRUE(rows.ok());
+    if (rows.ok())
+      for (const auto& [k, n] : *rows)
+        if ((k.netns_ino == w.netns_ino || k.netns_ino == 0) && k.ifindex == w.ifindex &&
+            k.event == XSK_PROBES_XDP_REDIRECT_ERR)
+          out[k.value] += n;
+    return out;
+  }
+
+  static std::vector<uint8_t> Frame(const NetnsPair& net) {
+    return Packet().Eth(net.mac_b(), net.mac_a()).IPv4(NetnsPair::kIpA, NetnsPair::kIpB)
+        .Udp(1234, 9).Payload(18).Build();
+  }
+
+  // Queues n frames and kicks once; returns the kick's errno.
+  static int SendBatch(XskSocket& s, const std::vector<uint8_t>& frame, uint32_t n) {
+    if (n) {
+      EXPECT_EQ(s.QueueTx(n, frame.size(), [&](uint32_t, std::span<uint8_t> b) {
+                  std::memcpy(b.data(), frame.data(), frame.size());
+                }),
+                n);
+    }
+    return s.Kick();
+  }
+
+  static void Reap(XskSocket& s) {
+    for (int i = 0; i < 100 && s.outstanding(); i++) {
+      s.Complete();
+      if (s.outstanding()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  // UDP datagrams from netns a to b:port.
+  static void SendUdp(const NetnsPair& net, uint16_t port, int n) {
+    InNetns(net.ns_a(), [&] {
+      int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+      ASSERT_GE(fd, 0);
+      sockaddr_in to{};
+      to.sin_family = AF_INET;
+      to.sin_port = htons(port);
+      inet_pton(AF_INET, NetnsPair::kIpB, &to.sin_addr);
+      char payload[32] = {};
+      for (int i = 0; i < n; i++)
+        ASSERT_EQ(::sendto(fd, payload, sizeof(payload), 0, reinterpret_cast<sockaddr*>(&to),
+                           sizeof(to)),
+                  static_cast<ssize_t>(sizeof(payload)))
+            << "datagram " << i;
+      ::close(fd);
+    });
+  }
+
+  static TestPinRoot* root_;
+  static PinLayout* pins_;
+  static absl::Status* attach_status_;
+  std::unique_ptr<PinnedProbes> probes_;
+};
+
+TestPinRoot* ProbesTest::root_ = nullptr;
+PinLayout* ProbesTest::pins_ = nullptr;
+absl::Status* ProbesTest::attach_status_ = nullptr;
+
+TEST_F(ProbesTest, ModeIsTheExpectedOne) {
+  auto signals = SignalsOf(probes_->info());
+  ASSERT_EQ(signals.size(), static_cast<size_t>(XSK_PROBES_NR_SIGNALS)) << "signals in probes_info";
+  for (const auto& s : signals)
+    std::printf("  %-18s %-11s %s\n", SignalName(s.signal), ProbeModeName(s.mode),
+                s.reason.c_str());
+  const char* expect = std::getenv("XSKIT_EXPECT_PROBE_MODE");
+  if (!expect) XSKIT_SKIP("XSKIT_EXPECT_PROBE_MODE not set: no mode to assert");
+  for (auto sig : {XSK_PROBES_SIG_BATCH, XSK_PROBES_SIG_BACKPRESSURE, XSK_PROBES_SIG_OUTSTANDING,
+                   XSK_PROBES_SIG_SKB_BUILD})
+    EXPECT_STREQ(ProbeModeName(signals[sig].mode), expect)
+        << "mode of " << SignalName(sig) << ": " << signals[sig].reason;
+  if (std::strcmp(expect, "fentry") == 0) {
+    for (auto sig : {XSK_PROBES_SIG_DRIVER_BUSY, XSK_PROBES_SIG_POLL_TX, XSK_PROBES_SIG_ALLOC_FAIL,
+                     XSK_PROBES_SIG_BULK_ALLOC, XSK_PROBES_SIG_NAPI_BUILD})
+      EXPECT_STREQ(ProbeModeName(signals[sig].mode), "fentry")
+          << "mode of " << SignalName(sig) << ": " << signals[sig].reason;
+  }
+  EXPECT_NE(signals[XSK_PROBES_SIG_DROPS].mode, XSK_PROBES_MODE_UNAVAILABLE) << "drops measured";
+}
+
+TEST_F(ProbesTest, BatchHistogramAndTotalsAreExact) {
+  NetnsPair net;
+  Where a = WhereIs(net.ns_a(), net.dev_a());
+  std::unique_ptr<XskSocket> s;
+  InNetns(net.ns_a(), [&] {
+    auto r = XskSocket::Create(net.dev_a(), 0, false, XskSocket::Options{});
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    s = std::move(*r);
+  });
+  ASSERT_TRUE(s);
+  const xsk_probes_tx tx0 = Tx(a, 0);
+  const auto errs0 = TxErrors(a, 0);
+  auto frame = Frame(net);
+  const uint32_t sizes[] = {0, 1, 2, 3, 4, 7, 8, 15, 16, 31, 32, 0, 5, 1};
+  uint64_t hist[XSK_PROBES_BATCH_BUCKETS] = {};
+  uint64_t descs = 0;
+  for (uint32_t n : sizes) {
+    ASSERT_EQ(SendBatch(*s, frame, n), 0) << "sendto with " << n << " descriptors";
+    Reap(*s);
+    hist[ExpectedBucket(n)]++;
+    descs += n;
+  }
+  xsk_probes_tx tx = Delta(tx0, Tx(a, 0));
+  EXPECT_EQ(tx.calls, std::size(sizes)) << "sendto calls";
+  EXPECT_EQ(tx.descs, descs) << "descriptors transmitted";
+  for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++)
+    EXPECT_EQ(tx.hist[i], hist[i]) << "batch bucket " << i << " (from " << BatchBucketLow(i) << ")";
+  EXPECT_EQ(tx.hist[0], 2u) << "wasted wakeups";
+  EXPECT_EQ(tx.errors, 0u) << "errors";
+  EXPECT_TRUE(Delta(errs0, TxErrors(a, 0)).empty()) << "no error causes";
+  // veth has no IFF_TX_SKB_NO_LINEAR: every copy-mode skb is linear.
+  EXPECT_EQ(tx.linear_skbs, descs) << "linear skbs";
+  EXPECT_EQ(tx.frag_skbs, 0u) << "frag skbs";
+  EXPECT_EQ(tx.cq_size, XskSocket::Options{}.comp_size) << "CQ size gauge";
+  EXPECT_EQ(tx.in_flight, 0u) << "veth completes synchronously";
+}
+
+TEST_F(ProbesTest, BudgetExhaustedIsTheOnlyCause) {
+  NetnsPair net;
+  Where a = WhereIs(net.ns_a(), net.dev_a());
+  std::unique_ptr<XskSocket> s;
+  InNetns(net.ns_a(), [&] {
+    auto r = XskSocket::Create(net.dev_a(), 0, false, XskSocket::Options{});
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    s = std::move(*r);
+  });
+  ASSERT_TRUE(s);
+  const xsk_probes_tx tx0 = Tx(a, 0);
+  const auto errs0 = TxErrors(a, 0);
+  auto frame = Frame(net);
+  // 64 descriptors: the first call stops at the 32-descriptor budget.
+  EXPECT_EQ(SendBatch(*s, frame, 64), EAGAIN) << "first sendto hits the budget";
+  s->Complete();
+  EXPECT_EQ(SendBatch(*s, frame, 0), 0) << "second sendto sends the rest";
+  Reap(*s);
+  xsk_probes_tx tx = Delta(tx0, Tx(a, 0));
+  EXPECT_EQ(tx.calls, 2u);
+  EXPECT_EQ(tx.descs, 64u);
+  EXPECT_EQ(tx.hist[ExpectedBucket(32)], 2u) << "two calls of 32";
+  EXPECT_EQ(tx.errors, 1u);
+  EXPECT_EQ(tx.tx_budget, 32u) << "budget gauge";
+  auto errs = Delta(errs0, TxErrors(a, 0));
+  ASSERT_EQ(errs.size(), 1u) << "exactly one (errno, cause)";
+  EXPECT_EQ(errs.begin()->first.first, static_cast<uint32_t>(EAGAIN)) << "errno";
+  EXPECT_STREQ(CauseName(errs.begin()->first.second), "budget") << "cause";
+  EXPECT_EQ(errs.begin()->second, 1u) << "calls";
+}
+
+TEST_F(ProbesTest, CompletionQueueFullIsTheOnlyCause) {
+  NetnsPair net;
+  Where a = WhereIs(net.ns_a(), net.dev_a());
+  std::unique_ptr<XskSocket> s;
+  XskSocket::Options opts;
+  opts.comp_size = 32;
+  InNetns(net.ns_a(), [&] {
+    auto r = XskSocket::Create(net.dev_a(), 0, false, opts);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    s = std::move(*r);
+  });
+  ASSERT_TRUE(s);
+  const xsk_probes_tx tx0 = Tx(a, 0);
+  const auto errs0 = TxErrors(a, 0);
+  auto frame = Frame(net);
+  EXPECT_EQ(SendBatch(*s, frame, 32), 0) << "fills the 32-entry CQ";
+  // Never reaped: the next call cannot reserve a completion slot.
+  int err = SendBatch(*s, frame, 8);
+  xsk_probes_tx tx = Delta(tx0, Tx(a, 0));
+  EXPECT_EQ(tx.calls, 2u);
+  EXPECT_EQ(tx.descs, 32u) << "nothing sent once the CQ is full";
+  EXPECT_EQ(tx.cq_size, 32u) << "CQ size gauge";
+  EXPECT_EQ(tx.cq_pending, 32u) << "transmitted, not reaped";
+  auto errs = Delta(errs0, TxErrors(a, 0));
+  ASSERT_EQ(errs.size(), 1u) << "exactly one (errno, cause)";
+  EXPECT_STREQ(CauseName(errs.begin()->first.second), "cq_full") << "cause";
+  EXPECT_EQ(errs.begin()->first.first, static_cast<uint32_t>(err))
+      << "errno as the call returned it (0: a kernel that stalls without an error)";
+  EXPECT_EQ(errs.begin()->second, 1u);
+  EXPECT_EQ(tx.errors + tx.stalls, 1u) << "one error or stall";
+}
+
+TEST_F(ProbesTest, UdpToClosedPortCountsNoSocketDrops) {
+  NetnsPair net;
+  Where b = WhereIs(net.ns_b(), net.dev_b());
+  constexpr int kDatagrams = 50;
+  const auto drops0 = Drops(b);
+  SendUdp(net, 9, kDatagrams);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto drops = Delta(drops0, Drops(b));
+  EXPECT_EQ(drops["NO_SOCKET"], static_cast<uint64_t>(kDatagrams)) << "NO_SOCKET drops on dev_b";
+}
+
+TEST_F(ProbesTest, XskRxRingFullCountsRedirectErrors) {
+  NetnsPair net;
+  Where b = WhereIs(net.ns_b(), net.dev_b());
+  absl::Status attached;
+  InNetns(net.ns_b(), [&] {
+    AttachRequest req;
+    req.ifname = net.dev_b();
+    req.pin_root = root_->path();
+    auto r = Attach(req);
+    attached = r.status();
+  });
+  ASSERT_TRUE(attached.ok()) << "attach xsk_steer to dev_b: " << attached.message();
+  std::unique_ptr<XskSocket> s;
+  XskSocket::Options opts;
+  opts.rx_size = 64;
+  opts.pin_root = root_->path();
+  InNetns(net.ns_b(), [&] {
+    auto r = XskSocket::Open(net.dev_b(), 0, opts);
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    s = std::move(*r);
+  });
+  ASSERT_TRUE(s);
+  constexpr int kDatagrams = 200;
+  const auto errs0 = RedirectErrors(b);
+  SendUdp(net, 4791, kDatagrams);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto st = s->Statistics();
+  ASSERT_TRUE(st.ok());
+  auto errs = Delta(errs0, RedirectErrors(b));
+  uint64_t total = 0;
+  for (const auto& [e, n] : errs) total += n;
+  EXPECT_EQ(st->rx_ring_full, static_cast<uint64_t>(kDatagrams - 64)) << "kernel's rx_ring_full";
+  EXPECT_EQ(total, st->rx_ring_full) << "redirect errors == the socket's rx_ring_full";
+  EXPECT_EQ(errs[ENOBUFS], st->rx_ring_full) << "by errno ENOBUFS";
+
+  // The socket goes: xsk_steer passes to the stack, no redirect error.
+  s.reset();
+  SendUdp(net, 4791, 20);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  uint64_t after = 0;
+  for (const auto& [e, n] : Delta(errs0, RedirectErrors(b))) after += n;
+  EXPECT_EQ(after, total) << "no socket on the queue: no redirect errors";
+}
+
+TEST_F(ProbesTest, VirtioPairCountsFragSkbs) {
+  const char* pair = std::getenv("XSKIT_VIRTIO_PAIR");
+  if (!pair) XSKIT_SKIP("XSKIT_VIRTIO_PAIR not set (needs a virtio_net pair: the VM)");
+  std::string dev(pair, std::strchr(pair, ',') ? std::strchr(pair, ',') - pair : std::strlen(pair));
+  Where w;
+  w.ifindex = if_nametoindex(dev.c_str());
+  struct stat st {};
+  ASSERT_EQ(::stat("/proc/thread-self/ns/net", &st), 0);
+  w.netns_ino = st.st_ino;
+  auto r = XskSocket::Create(dev, 0, false, XskSocket::Options{});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  std::vector<uint8_t> frame = Packet().Eth({0xff, 0xff, 0xff, 0xff, 0xff, 0xff},
+                                            {0x02, 0, 0, 0, 0, 1})
+                                   .IPv4("198.18.1.1", "198.18.1.2").Udp(1234, 9).Payload(18)
+                                   .Build();
+  const xsk_probes_tx tx0 = Tx(w, 0);
+  uint64_t sent = 0;
+  for (int i = 0; i < 4; i++) {
+    int err = SendBatch(**r, frame, 16);
+    EXPECT_TRUE(err == 0 || err == EAGAIN || err == EBUSY) << "sendto: " << std::strerror(err);
+    sent += 16;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    (*r)->Complete();
+  }
+  xsk_probes_tx tx = Delta(tx0, Tx(w, 0));
+  EXPECT_GT(tx.descs, 0u) << "descriptors transmitted on " << dev;
+  EXPECT_EQ(tx.linear_skbs, 0u) << "virtio_net has IFF_TX_SKB_NO_LINEAR: no linear skbs";
+  EXPECT_GT(tx.frag_skbs, 0u) << "frag-built skbs";
+  EXPECT_LE(tx.frag_skbs, sent);
+}
+
+}  // namespace
+}  // namespace xskit::testing
