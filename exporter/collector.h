@@ -1,0 +1,59 @@
+// xsk-exporter's collector: on each scrape it reads the pinned maps that
+// xsk-loader left (through PinnedSteer and PinnedProbes; it loads nothing)
+// and builds the families of docs/DESIGN.md "Metric names". No polling
+// thread, no long-lived series: what is not pinned any more is not exported.
+// Errors are counted (xsk_exporter_scrape_errors_total{source}) and logged,
+// never fatal.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "exporter/pin_cache.h"
+#include "loader/drop_reasons.h"
+#include "loader/fd.h"
+#include "prometheus/collectable.h"
+
+namespace xskit::exporter {
+
+struct CollectorOptions {
+  std::string pin_root;
+  std::vector<std::string> interfaces;  // empty: all
+  bool reopen = true;                   // re-open pins when they change (see privileges.h)
+};
+
+class XskCollector : public prometheus::Collectable {
+ public:
+  explicit XskCollector(const CollectorOptions& opts);
+
+  // The privileged start: turns on the kernel's BPF run-time stats (held
+  // until destruction), reads drop-reason names from BTF and opens the pins
+  // once. Call before dropping privileges.
+  void Prime();
+
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+  bool run_time_stats() const { return stats_fd_.valid(); }
+
+ private:
+  // Scrape error: counted and logged (warn on a new message, debug on a
+  // repeat, so a persistent error does not flood the journal).
+  void Error(const std::string& source, const std::string& message) const;
+  void CollectSteering(std::vector<prometheus::MetricFamily>& out) const;
+  void CollectProbes(std::vector<prometheus::MetricFamily>& out) const;
+  void CollectSelf(std::vector<prometheus::MetricFamily>& out, double seconds) const;
+
+  mutable std::mutex mu_;  // civetweb serves scrapes on several threads
+  mutable PinCache cache_;
+  mutable std::map<std::string, uint64_t> scrape_errors_;
+  mutable std::map<std::string, std::string> last_error_;
+  std::optional<DropReasons> reasons_;
+  Fd stats_fd_;
+  std::string kernel_, libbpf_;
+  uint64_t self_netns_ = 0;
+};
+
+}  // namespace xskit::exporter

@@ -1,0 +1,76 @@
+#include "exporter/decoders.h"
+
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include <linux/types.h>
+
+#include "bpf/xsk_probes.h"
+
+namespace xskit::exporter {
+
+std::string ErrnoLabel(int err) {
+  if (err == 0) return "none";
+  if (err < 0) err = -err;
+  const char* name = strerrorname_np(err);
+  return name ? name : absl::StrCat("errno_", err);
+}
+
+std::string XdpActionLabel(uint32_t action) {
+  static const char* const kNames[] = {"aborted", "drop", "pass", "tx", "redirect"};
+  if (action < sizeof(kNames) / sizeof(kNames[0])) return kNames[action];
+  return absl::StrCat("action_", action);
+}
+
+std::string TxCauseLabel(uint32_t cause) {
+  switch (cause) {
+    case XSK_PROBES_CAUSE_BUDGET: return "budget";
+    case XSK_PROBES_CAUSE_CQ_FULL: return "cq_full";
+    case XSK_PROBES_CAUSE_SNDBUF: return "sndbuf_full";
+    case XSK_PROBES_CAUSE_DRIVER_BUSY: return "driver_busy";
+    case XSK_PROBES_CAUSE_ALLOC_FAIL: return "alloc_failed";
+    case XSK_PROBES_CAUSE_XMIT_DROP: return "xmit_drop";
+    case XSK_PROBES_CAUSE_NOT_READY: return "not_ready";
+    default: return "other";
+  }
+}
+
+std::vector<double> BatchBucketBounds() {
+  std::vector<double> out = {0, 1};
+  for (int k = 2; k < XSK_PROBES_BATCH_BUCKETS - 1; k++) out.push_back((1u << k) - 1);
+  return out;  // 0,1,3,7,15,31,63,127,255
+}
+
+std::vector<double> LatencyBucketBounds() {
+  std::vector<double> out;
+  for (int k = 0; k < XSK_PROBES_LAT_BUCKETS; k++)
+    out.push_back(static_cast<double>(2ULL << k) * 1e-9);
+  return out;
+}
+
+bool InterfaceSelected(const std::vector<std::string>& selected, const std::string& dir_name,
+                       const std::string& ifname) {
+  if (selected.empty()) return true;
+  for (const auto& s : selected)
+    if (s == dir_name || s == ifname) return true;
+  return false;
+}
+
+std::string CivetListenAddress(const std::string& addr) {
+  size_t colon = addr.rfind(':');
+  if (colon == std::string::npos) return "";
+  uint32_t port = 0;
+  if (!absl::SimpleAtoi(addr.substr(colon + 1), &port) || port > 65535) return "";
+  std::string host = addr.substr(0, colon);
+  if (host.empty()) host = "0.0.0.0";
+  if (host == "localhost") host = "127.0.0.1";
+  if (host.front() == '[') {  // civetweb spells IPv6 as "[::1]:port"
+    if (host.back() != ']') return "";
+    return absl::StrCat(host, ":", port);
+  }
+  return absl::StrCat(host, ":", port);
+}
+
+}  // namespace xskit::exporter

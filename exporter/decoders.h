@@ -1,0 +1,41 @@
+// Small, table-tested decoders from map keys to label values (the
+// ebpf_exporter way: one function per key field, no state).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace xskit::exporter {
+
+// "EAGAIN", "ENOBUFS", ...; "none" for 0; "errno_<n>" when libc has no name.
+std::string ErrnoLabel(int err);
+
+// XDP action as a label: "aborted", "drop", "pass", "tx", "redirect",
+// "action_<n>" otherwise.
+std::string XdpActionLabel(uint32_t action);
+
+// enum xsk_probes_cause as the `cause` label of xsk_tx_sendmsg_errors_total
+// (docs/DESIGN.md spelling: "alloc_failed", not the loader's "alloc_fail").
+std::string TxCauseLabel(uint32_t cause);
+
+// Upper bounds ("le") of xsk_tx_descriptors_per_sendmsg, one per kernel
+// bucket except the last (+Inf): the kernel's bucket k (2..8) holds
+// [2^(k-1), 2^k - 1], so the exact integer bounds are 0,1,3,7,...,255.
+std::vector<double> BatchBucketBounds();
+
+// Upper bounds of xsk_tx_completion_latency_seconds: kernel bucket k holds
+// [2^k, 2^(k+1)) ns, so its bound is 2^(k+1) ns in seconds.
+std::vector<double> LatencyBucketBounds();
+
+// Filter of --interfaces: empty matches everything; otherwise a dir name
+// ("eth0", "ns1:eth0") or a bare interface name matches.
+bool InterfaceSelected(const std::vector<std::string>& selected, const std::string& dir_name,
+                       const std::string& ifname);
+
+// Listen address as civetweb wants it: "127.0.0.1:10100" stays,
+// ":10100" becomes "0.0.0.0:10100", "[::1]:10100" becomes "[::1]:10100".
+// Returns "" when the port is missing or malformed.
+std::string CivetListenAddress(const std::string& web_listen_address);
+
+}  // namespace xskit::exporter

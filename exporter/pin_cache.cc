@@ -1,0 +1,165 @@
+#include "exporter/pin_cache.h"
+
+#include <bpf/bpf.h>
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "exporter/decoders.h"
+#include "exporter/privileges.h"
+#include "loader/log.h"
+
+namespace xskit::exporter {
+namespace {
+
+// The inode of a pin; 0 when it is absent. *err is set for other failures
+// (EACCES: cannot tell, keep what we have).
+ino_t PinInode(const std::string& path, int* err) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) return st.st_ino;
+  if (errno != ENOENT) *err = errno;
+  return 0;
+}
+
+}  // namespace
+
+void PinCache::Refresh(const ErrorSink& errors) {
+  // Opening is always allowed in the first Refresh (still privileged);
+  // afterwards only with --reopen on-change.
+  allow_open_ = !primed_ || may_reopen_;
+  primed_ = true;
+  // The interface list: readdir of <root>/if (no privilege needed: the
+  // directories are 0755; pins themselves are 0600).
+  std::vector<std::string> dirs;
+  if (DIR* d = ::opendir(pins_.IfacesDir().c_str())) {
+    ::closedir(d);
+    for (auto& name : pins_.ListIfaceDirs()) {
+      IfaceDirParts parts = ParseIfaceDirName(name);
+      if (InterfaceSelected(interfaces_, name, parts.ifname)) dirs.push_back(std::move(name));
+    }
+  } else if (errno != ENOENT) {
+    errors("pins", absl::StrCat("list ", pins_.IfacesDir(), ": ", std::strerror(errno)));
+    dirs.clear();
+    for (const auto& e : ifaces_) dirs.push_back(e->dir_name);  // keep what we have
+  }
+
+  std::map<std::string, std::unique_ptr<IfaceEntry>> old;
+  for (auto& e : ifaces_) old[e->dir_name] = std::move(e);
+  std::vector<std::unique_ptr<IfaceEntry>> next;
+  for (const auto& name : dirs) {
+    std::unique_ptr<IfaceEntry> entry;
+    if (auto it = old.find(name); it != old.end()) entry = std::move(it->second);
+    RefreshIface(name, entry, errors);
+    if (entry) next.push_back(std::move(entry));
+  }
+  ifaces_ = std::move(next);  // interfaces whose pins went are dropped here
+  RefreshProbes(errors);
+}
+
+void PinCache::RefreshIface(const std::string& dir_name, std::unique_ptr<IfaceEntry>& entry,
+                            const ErrorSink& errors) {
+  std::string dir = pins_.IfaceDir(dir_name);
+  // Identity of an attach: its directory's inode. xsk-loader pins into a
+  // staging directory and renames it into place, so every attach has a new
+  // one, and stat() of it needs search permission on <root>/if only (the
+  // directory itself and the pins in it may be 0700/0600).
+  int err = 0;
+  ino_t dir_ino = PinInode(dir, &err);
+  if (err) {
+    errors("pins", absl::StrCat("stat ", dir, ": ", std::strerror(err)));
+    if (entry) entry->link = entry->steer->Link();
+    return;  // cannot tell: keep what we have
+  }
+  if (dir_ino == 0) {  // detached
+    entry.reset();
+    return;
+  }
+  bool changed = !entry || entry->dir_ino != dir_ino;
+  // A re-attach with another filter swaps the program on the same link and
+  // rewrites steer_info in place: the new program id says so.
+  if (!changed && entry->steer->Link().prog_id != entry->link.prog_id) changed = true;
+  if (changed) {
+    if (!allow_open_) {
+      // --reopen never: a new or re-attached interface shows up after a
+      // restart; the objects opened at start are no longer the pinned ones.
+      errors("pins", absl::StrCat(dir, " was attached after start and --reopen never is set; "
+                                  "restart the exporter to export it"));
+      entry.reset();
+      return;
+    } else {
+      RaisedPrivileges raised;
+      auto opened = PinnedSteer::Open(dir);
+      opens_++;
+      if (!opened.ok()) {
+        errors("steer_open", std::string(opened.status().message()));
+        entry.reset();
+        return;
+      }
+      entry = std::make_unique<IfaceEntry>();
+      entry->dir_name = dir_name;
+      entry->parts = ParseIfaceDirName(dir_name);
+      entry->steer = std::make_unique<PinnedSteer>(std::move(*opened));
+      entry->dir_ino = dir_ino;
+    }
+  }
+  entry->link = entry->steer->Link();
+  RefreshProg(*entry, errors);
+}
+
+void PinCache::RefreshProg(IfaceEntry& e, const ErrorSink& errors) {
+  uint32_t want = e.live() ? e.link.prog_id : 0;
+  if (want == e.prog_id) return;
+  e.prog.reset();
+  e.prog_id = want;
+  e.prog_failed = false;
+  if (want == 0) return;
+  if (!allow_open_) {
+    e.prog_failed = true;
+    errors("prog_stats", absl::StrCat("program of ", e.dir_name,
+                                      " changed and --reopen never is set"));
+    return;
+  }
+  RaisedPrivileges raised;
+  int fd = bpf_prog_get_fd_by_id(want);
+  if (fd < 0) {
+    e.prog_failed = true;
+    errors("prog_stats", absl::StrCat("bpf_prog_get_fd_by_id(", want, ") for ", e.dir_name,
+                                      ": ", std::strerror(errno)));
+    return;
+  }
+  e.prog.reset(fd);
+}
+
+void PinCache::RefreshProbes(const ErrorSink& errors) {
+  std::string dir = pins_.ProbesDir();
+  int err = 0;
+  ino_t ino = PinInode(dir, &err);  // a new attach of the probes makes a new directory
+  if (err) {
+    errors("pins", absl::StrCat("stat ", dir, ": ", std::strerror(err)));
+    return;
+  }
+  if (ino == probes_ino_) return;
+  probes_.reset();
+  probes_ino_ = ino;
+  if (ino == 0) return;
+  if (!allow_open_) {
+    errors("probes_open", "the probes were (re)attached after start and --reopen never is set");
+    return;
+  }
+  RaisedPrivileges raised;
+  auto opened = PinnedProbes::Open(dir);
+  opens_++;
+  if (!opened.ok()) {
+    errors("probes_open", std::string(opened.status().message()));
+    probes_ino_ = 0;  // retry at the next scrape
+    return;
+  }
+  probes_ = std::make_unique<PinnedProbes>(std::move(*opened));
+}
+
+}  // namespace xskit::exporter

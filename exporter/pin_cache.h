@@ -1,0 +1,77 @@
+// The pins the exporter reads, opened once and kept: an interface's maps and
+// link (and its program, for run-time stats) are re-opened only when its
+// pins change (a re-attach makes a new pin directory) or its program is
+// swapped; the probe set likewise. Noticing a change needs nothing but
+// readdir/stat on bpffs; only re-opening needs privilege (privileges.h).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "loader/fd.h"
+#include "loader/pins.h"
+#include "loader/xsk_probes_prog.h"
+#include "loader/xsk_steer_prog.h"
+
+namespace xskit::exporter {
+
+// Where a scrape error comes from: the `source` label of
+// xsk_exporter_scrape_errors_total.
+using ErrorSink = std::function<void(const std::string& source, const std::string& message)>;
+
+struct IfaceEntry {
+  std::string dir_name;
+  IfaceDirParts parts;  // ifname, netns ("" initial)
+  std::unique_ptr<PinnedSteer> steer;
+  ino_t dir_ino = 0;  // identity of the attach (see PinCache::RefreshIface)
+  PinnedSteer::LinkState link;  // as of the last Refresh
+  Fd prog;                      // the link's program, for BPF run-time stats
+  uint32_t prog_id = 0;
+  bool prog_failed = false;     // opening prog_id failed; not retried until it changes
+
+  // The device is there and the program attached to it.
+  bool live() const { return link.pinned && link.ifindex != 0; }
+};
+
+class PinCache {
+ public:
+  explicit PinCache(PinLayout pins, std::vector<std::string> interfaces, bool may_reopen)
+      : pins_(std::move(pins)), interfaces_(std::move(interfaces)), may_reopen_(may_reopen) {}
+
+  // Brings the cache in line with the pins. The first call opens
+  // everything; later ones re-open only what changed, and only when
+  // re-opening is allowed (else a new interface is reported once).
+  void Refresh(const ErrorSink& errors);
+
+  const std::vector<std::unique_ptr<IfaceEntry>>& ifaces() const { return ifaces_; }
+  const PinnedProbes* probes() const { return probes_.get(); }
+  bool probes_pinned() const { return probes_ino_ != 0; }
+  const PinLayout& pins() const { return pins_; }
+  // How many (re-)opens happened (tests, logs).
+  uint64_t opens() const { return opens_; }
+  void set_may_reopen(bool v) { may_reopen_ = v; }
+
+ private:
+  void RefreshIface(const std::string& dir_name, std::unique_ptr<IfaceEntry>& entry,
+                    const ErrorSink& errors);
+  void RefreshProg(IfaceEntry& e, const ErrorSink& errors);
+  void RefreshProbes(const ErrorSink& errors);
+
+  PinLayout pins_;
+  std::vector<std::string> interfaces_;
+  bool may_reopen_;
+  bool primed_ = false;
+  bool allow_open_ = true;  // this Refresh may open pins
+  std::vector<std::unique_ptr<IfaceEntry>> ifaces_;
+  std::unique_ptr<PinnedProbes> probes_;
+  ino_t probes_ino_ = 0;
+  uint64_t opens_ = 0;
+};
+
+}  // namespace xskit::exporter

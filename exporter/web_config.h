@@ -1,0 +1,37 @@
+// --web.config.file: TLS and basic auth, in the format of the Prometheus
+// exporter-toolkit (the subset below), so one file serves every exporter on
+// a host:
+//
+//   tls_server_config:
+//     cert_file: /etc/xsk-exporter/tls.crt
+//     key_file: /etc/xsk-exporter/tls.key
+//   basic_auth_users:
+//     prometheus: $2y$10$...   # bcrypt (htpasswd -nBC 10 "" | tr -d ':')
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "loader/fd.h"
+
+namespace xskit::exporter {
+
+struct WebConfig {
+  std::string cert_file, key_file;
+  std::map<std::string, std::string> users;  // name -> crypt(3) hash (bcrypt)
+  bool tls() const { return !cert_file.empty(); }
+};
+
+absl::StatusOr<WebConfig> ParseWebConfig(const std::string& text);
+absl::StatusOr<WebConfig> LoadWebConfig(const std::string& path);
+
+// Checks a password against a crypt(3) hash ($2b$/$2y$ bcrypt, $6$, ...).
+bool CheckPassword(const std::string& hash, const std::string& password);
+
+// civetweb wants key and certificate in one PEM file: writes both into a
+// memfd and returns it (the path is /proc/self/fd/<fd>).
+absl::StatusOr<Fd> CombinedPem(const WebConfig& config);
+
+}  // namespace xskit::exporter

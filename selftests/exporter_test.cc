@@ -1,0 +1,610 @@
+// Tier `exporter`: xsk-exporter under a real Prometheus server.
+//
+// The decoders and the web config are table-tested first (no kernel). The
+// rest runs the real binaries: xsk-loader attaches in a test namespace, an
+// AF_XDP socket receives and sends, xsk-exporter (a child process on a
+// loopback port) serves the pins, Debian's `prometheus` scrapes it every
+// second, and the test asks Prometheus' HTTP API for what the workload's
+// ground truth predicts. Everything (namespaces, pins, both daemons) goes
+// away at the end, also when an assertion fails.
+#include <arpa/inet.h>
+#include <crypt.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <thread>
+
+#include <linux/types.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "bpf/xsk_probes.h"
+#include "exporter/decoders.h"
+#include "exporter/families.h"
+#include "exporter/web_config.h"
+#include "gtest/gtest.h"
+#include "loader/xsk_socket.h"
+#include "nlohmann/json.hpp"
+#include "selftests/lib/fixtures.h"
+#include "selftests/lib/netns.h"
+#include "selftests/lib/packet.h"
+#include "selftests/lib/traffic.h"
+
+extern char** environ;
+
+namespace xskit {
+namespace {
+
+using testing::Bin;
+using testing::CmdResult;
+using testing::InNetns;
+using testing::NetnsPair;
+using testing::Packet;
+using testing::RunCmd;
+
+// ------------------------------------------------------------ pure logic
+
+TEST(ExporterDecoders, ErrnoAndActionLabels) {
+  struct Case {
+    int err;
+    const char* want;
+  } cases[] = {{0, "none"}, {EAGAIN, "EAGAIN"}, {-ENOBUFS, "ENOBUFS"}, {ENXIO, "ENXIO"},
+               {4000, "errno_4000"}};
+  for (const auto& c : cases) EXPECT_EQ(exporter::ErrnoLabel(c.err), c.want) << "errno " << c.err;
+  const char* actions[] = {"aborted", "drop", "pass", "tx", "redirect", "action_9"};
+  uint32_t values[] = {0, 1, 2, 3, 4, 9};
+  for (int i = 0; i < 6; i++) EXPECT_EQ(exporter::XdpActionLabel(values[i]), actions[i]);
+}
+
+TEST(ExporterDecoders, CauseLabelsFollowDesign) {
+  const char* want[] = {"other",        "budget",    "cq_full",  "sndbuf_full",
+                        "driver_busy",  "alloc_failed", "xmit_drop", "not_ready"};
+  for (uint32_t c = 0; c < 8; c++) EXPECT_EQ(exporter::TxCauseLabel(c), want[c]) << "cause " << c;
+  EXPECT_EQ(exporter::TxCauseLabel(99), "other");
+}
+
+TEST(ExporterDecoders, HistogramBoundsMatchKernelBuckets) {
+  std::vector<double> want = {0, 1, 3, 7, 15, 31, 63, 127, 255};
+  EXPECT_EQ(exporter::BatchBucketBounds(), want) << "bucket k (2..8) holds [2^(k-1), 2^k-1]";
+  auto lat = exporter::LatencyBucketBounds();
+  ASSERT_EQ(lat.size(), 32u);
+  EXPECT_DOUBLE_EQ(lat[0], 2e-9);
+  EXPECT_DOUBLE_EQ(lat[9], 1024e-9);
+}
+
+TEST(ExporterDecoders, ListenAddressAndInterfaceFilter) {
+  EXPECT_EQ(exporter::CivetListenAddress("127.0.0.1:10171"), "127.0.0.1:10171");
+  EXPECT_EQ(exporter::CivetListenAddress(":10171"), "0.0.0.0:10171");
+  EXPECT_EQ(exporter::CivetListenAddress("localhost:0"), "127.0.0.1:0");
+  EXPECT_EQ(exporter::CivetListenAddress("[::1]:10171"), "[::1]:10171");
+  EXPECT_EQ(exporter::CivetListenAddress("127.0.0.1"), "");
+  EXPECT_EQ(exporter::CivetListenAddress("127.0.0.1:70000"), "");
+  EXPECT_TRUE(exporter::InterfaceSelected({}, "ns1:eth0", "eth0"));
+  EXPECT_TRUE(exporter::InterfaceSelected({"eth0"}, "ns1:eth0", "eth0"));
+  EXPECT_TRUE(exporter::InterfaceSelected({"ns1:eth0"}, "ns1:eth0", "eth0"));
+  EXPECT_FALSE(exporter::InterfaceSelected({"ns2:eth0"}, "ns1:eth0", "eth0"));
+}
+
+TEST(ExporterFamilies, HistogramIsCumulativeAndEqualLabelsAreSummed) {
+  exporter::FamilyBuilder f("x_hist", "h", prometheus::MetricType::Histogram);
+  f.AddHistogram({{"q", "0"}}, {0, 1, 3}, {2, 3, 4}, 5, 40);
+  f.AddHistogram({{"q", "0"}}, {0, 1, 3}, {1, 0, 0}, 0, 0);
+  std::vector<prometheus::MetricFamily> out;
+  f.MoveTo(out);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].metric.size(), 1u) << "same labels: one series";
+  const auto& h = out[0].metric[0].histogram;
+  ASSERT_EQ(h.bucket.size(), 4u);
+  EXPECT_EQ(h.bucket[0].cumulative_count, 3u);
+  EXPECT_EQ(h.bucket[1].cumulative_count, 6u);
+  EXPECT_EQ(h.bucket[2].cumulative_count, 10u);
+  EXPECT_EQ(h.bucket[3].cumulative_count, 15u) << "+Inf";
+  EXPECT_EQ(h.sample_count, 15u);
+  EXPECT_DOUBLE_EQ(h.sample_sum, 40);
+}
+
+TEST(ExporterWebConfig, ParsesTheExporterToolkitSubsetAndChecksBcrypt) {
+  char salt[64];
+  ASSERT_NE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof(salt)), nullptr);
+  crypt_data data{};
+  std::string hash = crypt_r("s3cret", salt, &data);
+  auto c = exporter::ParseWebConfig(absl::StrCat(
+      "# xsk-exporter\ntls_server_config:\n  cert_file: /etc/x/tls.crt\n  key_file: \"/etc/x/tls.key\"\n"
+      "basic_auth_users:\n  prometheus: ",
+      hash, "\n"));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->cert_file, "/etc/x/tls.crt");
+  EXPECT_EQ(c->key_file, "/etc/x/tls.key");
+  ASSERT_EQ(c->users.count("prometheus"), 1u);
+  EXPECT_TRUE(exporter::CheckPassword(c->users["prometheus"], "s3cret"));
+  EXPECT_FALSE(exporter::CheckPassword(c->users["prometheus"], "s3creT"));
+  EXPECT_FALSE(exporter::ParseWebConfig("http_server_config:\n  http2: true\n").ok())
+      << "unsupported keys are refused, not ignored";
+  EXPECT_FALSE(exporter::ParseWebConfig("tls_server_config:\n  cert_file: a\n").ok())
+      << "cert without key";
+  EXPECT_FALSE(exporter::ParseWebConfig("basic_auth_users:\n  u: plaintext\n").ok())
+      << "plaintext password";
+}
+
+// ------------------------------------------------------------ processes
+
+// A free loopback TCP port (bound and released).
+int FreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+// GET http://127.0.0.1:port/target; "" on failure. Minimal HTTP/1.0.
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+HttpReply HttpGet(int port, const std::string& target, const std::string& extra_headers = "") {
+  HttpReply r;
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    ::close(fd);
+    return r;
+  }
+  std::string req = absl::StrCat("GET ", target, " HTTP/1.0\r\nHost: 127.0.0.1\r\n",
+                                 extra_headers, "\r\n");
+  (void)::write(fd, req.data(), req.size());
+  std::string raw;
+  char buf[8192];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof(buf))) > 0) raw.append(buf, n);
+  ::close(fd);
+  size_t sp = raw.find(' ');
+  size_t hdr_end = raw.find("\r\n\r\n");
+  if (sp == std::string::npos || hdr_end == std::string::npos) return r;
+  r.status = std::atoi(raw.c_str() + sp + 1);
+  r.body = raw.substr(hdr_end + 4);
+  return r;
+}
+
+std::string UrlEncode(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += static_cast<char>(c);
+    else
+      out += absl::StrFormat("%%%02X", c);
+  }
+  return out;
+}
+
+// A daemon started by the test, stopped (SIGTERM, then SIGKILL) when the
+// object goes; its stdout is a pipe, its stderr a log file.
+class Daemon {
+ public:
+  Daemon(std::vector<std::string> argv, const std::string& log) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    if (posix_spawnp(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(p[1]);
+    out_ = p[0];
+  }
+  ~Daemon() {
+    Stop();
+    if (out_ >= 0) ::close(out_);
+  }
+  pid_t pid() const { return pid_; }
+
+  // Waits for a stdout line containing `prefix`; returns the rest of it.
+  std::optional<std::string> WaitLine(const std::string& prefix, int timeout_ms = 5000) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+    while (std::chrono::steady_clock::now() < deadline) {
+      size_t nl;
+      while ((nl = buf_.find('\n')) != std::string::npos) {
+        std::string line = buf_.substr(0, nl);
+        buf_.erase(0, nl + 1);
+        if (size_t at = line.find(prefix); at != std::string::npos)
+          return line.substr(at + prefix.size());
+      }
+      pollfd pfd{out_, POLLIN, 0};
+      if (::poll(&pfd, 1, 100) > 0) {
+        char b[512];
+        ssize_t n = ::read(out_, b, sizeof(b));
+        if (n <= 0) return std::nullopt;
+        buf_.append(b, n);
+      }
+    }
+    return std::nullopt;
+  }
+
+  int Stop() {
+    if (pid_ <= 0) return -1;
+    ::kill(pid_, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 100; i++) {
+      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return status;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+  std::string buf_;
+};
+
+// A private temporary directory, removed with everything in it.
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/xskit-exporter-test-XXXXXX";
+    path_ = ::mkdtemp(tmpl) ? tmpl : "";
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// ------------------------------------------------------------ fixture
+
+class ExporterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::EnsureBpffs();
+    if (::access("/usr/bin/prometheus", X_OK) != 0)
+      XSKIT_SKIP("Debian's prometheus is not installed (scripts/install-deps)");
+  }
+
+  CmdResult Loader(std::vector<std::string> args, const std::string& netns = "") {
+    std::vector<std::string> argv = {Bin("loader/xsk-loader"), "--pin-root", root_.path()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCmd(argv, netns.empty() ? pair_.ns_a() : netns);
+  }
+
+  // Starts xsk-exporter on `port` (0: any); returns the bound port or 0.
+  int StartExporter(int port = 0, std::vector<std::string> prefix = {},
+                    std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = prefix;
+    argv.insert(argv.end(), {Bin("exporter/xsk-exporter"), "--pin-root", root_.path(),
+                             "--web.listen-address", absl::StrCat("127.0.0.1:", port),
+                             "--log-level", "debug"});
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    exporter_ = std::make_unique<Daemon>(argv, tmp_.path() + "/exporter.log");
+    auto rest = exporter_->WaitLine("listening on port ");
+    if (!rest) return 0;
+    exporter_port_ = std::atoi(rest->c_str());
+    return exporter_port_;
+  }
+
+  // Starts Prometheus scraping the exporter every second.
+  bool StartPrometheus() {
+    prom_port_ = FreePort();
+    std::ofstream(tmp_.path() + "/prometheus.yml")
+        << "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n"
+        << "scrape_configs:\n  - job_name: xsk\n    static_configs:\n"
+        << "      - targets: ['127.0.0.1:" << exporter_port_ << "']\n";
+    prometheus_ = std::make_unique<Daemon>(
+        std::vector<std::string>{"prometheus", "--config.file=" + tmp_.path() + "/prometheus.yml",
+                                 "--storage.tsdb.path=" + tmp_.path() + "/data",
+                                 absl::StrCat("--web.listen-address=127.0.0.1:", prom_port_)},
+        tmp_.path() + "/prometheus.log");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (HttpGet(prom_port_, "/-/ready").status == 200) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return false;
+  }
+
+  // Instant query; the "result" array (empty on error).
+  nlohmann::json Query(const std::string& promql) {
+    HttpReply r = HttpGet(prom_port_, "/api/v1/query?query=" + UrlEncode(promql));
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    if (j.is_discarded() || j.value("status", "") != "success") return nlohmann::json::array();
+    return j["data"]["result"];
+  }
+
+  // The single value of `promql`, or nullopt when it has no sample.
+  std::optional<double> Value(const std::string& promql) {
+    nlohmann::json res = Query(promql);
+    if (!res.is_array() || res.size() != 1) return std::nullopt;
+    return std::stod(res[0]["value"][1].get<std::string>());
+  }
+
+  // Polls until `promql` equals `want` (scrapes land every second).
+  std::optional<double> WaitValue(const std::string& promql, double want, int timeout_s = 15) {
+    std::optional<double> v;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    while (std::chrono::steady_clock::now() < deadline) {
+      v = Value(promql);
+      if (v && *v == want) return v;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return v;
+  }
+
+  bool WaitEmpty(const std::string& promql, int timeout_s = 15) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_s);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Query(promql).empty()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    return false;
+  }
+
+  std::unique_ptr<XskSocket> OpenSocket() {
+    std::unique_ptr<XskSocket> sock;
+    InNetns(pair_.ns_a(), [&] {
+      auto s = XskSocket::Open(pair_.dev_a(), 0, {.pin_root = root_.path()});
+      if (s.ok()) sock = std::move(*s);
+    });
+    return sock;
+  }
+
+  std::vector<std::vector<uint8_t>> Udp(int n, uint16_t dport) {
+    std::vector<std::vector<uint8_t>> frames;
+    for (int i = 0; i < n; i++)
+      frames.push_back(Packet()
+                           .Eth(pair_.mac_a(), pair_.mac_b())
+                           .IPv4(NetnsPair::kIpB, NetnsPair::kIpA)
+                           .Udp(static_cast<uint16_t>(20000 + i), dport)
+                           .Payload(32)
+                           .Build());
+    return frames;
+  }
+
+  static uint64_t ReceiveAll(XskSocket& sock, uint64_t want) {
+    uint64_t got = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (got < want && std::chrono::steady_clock::now() < deadline) {
+      auto n = sock.Receive(50, [](std::span<const uint8_t>) {});
+      if (n.ok()) got += *n;
+    }
+    return got;
+  }
+
+  // `metric{ifname=...,netns=...}` selectors for this test's interface.
+  std::string Sel(const std::string& metric, const std::string& extra = "") {
+    return absl::StrCat(metric, "{ifname=\"", pair_.dev_a(), "\",netns=\"", pair_.ns_a(), "\"",
+                        extra.empty() ? "" : ",", extra, "}");
+  }
+
+  std::string ExporterLog() {
+    std::ifstream in(tmp_.path() + "/exporter.log");
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  // Declared first, destroyed last: the daemons stop before the pins and
+  // namespaces go.
+  TempDir tmp_;
+  testing::TestPinRoot root_;
+  NetnsPair pair_;
+  std::unique_ptr<Daemon> exporter_, prometheus_;
+  int exporter_port_ = 0, prom_port_ = 0;
+
+  void TearDown() override {
+    prometheus_.reset();
+    exporter_.reset();
+  }
+};
+
+TEST_F(ExporterTest, PrometheusSeesExactlyWhatTheWorkloadDid) {
+  constexpr int kMatching = 100, kOther = 40, kTx = 16;
+  CmdResult a = Loader({"attach", pair_.dev_a(), "--match", "udp:4791"});
+  ASSERT_EQ(a.status, 0) << a.output;
+  auto sock = OpenSocket();
+  ASSERT_TRUE(sock) << "AF_XDP socket";
+  ASSERT_NE(StartExporter(), 0) << ExporterLog();
+  ASSERT_TRUE(StartPrometheus()) << "prometheus did not become ready";
+
+  // Ground truth: 100 frames to the socket, 40 to UDP :9999 where nothing
+  // listens (the stack drops them: NO_SOCKET), 16 frames sent by the socket.
+  auto frames = Udp(kMatching, 4791);
+  auto other = Udp(kOther, 9999);
+  frames.insert(frames.end(), other.begin(), other.end());
+  testing::SendFrames(pair_.ns_b(), pair_.dev_b(), frames);
+  ASSERT_EQ(ReceiveAll(*sock, kMatching), static_cast<uint64_t>(kMatching));
+  uint32_t queued = sock->QueueTx(kTx, 64, [&](uint32_t, std::span<uint8_t> b) {
+    auto f = Udp(1, 7777)[0];
+    std::copy(f.begin(), f.begin() + std::min(f.size(), b.size()), b.begin());
+  });
+  ASSERT_EQ(queued, static_cast<uint32_t>(kTx));
+  ASSERT_EQ(sock->Kick(), 0);
+
+  EXPECT_EQ(WaitValue(Sel("xsk_steer_packets_total", "outcome=\"redirected\""), kMatching),
+            kMatching)
+      << "redirected";
+  EXPECT_EQ(WaitValue(Sel("xsk_steer_packets_total", "outcome=\"pass_no_match\""), kOther),
+            kOther)
+      << "pass_no_match";
+  EXPECT_EQ(Value(Sel("xsk_steer_packets_total", "outcome=\"redirect_failed\"")), 0);
+  EXPECT_EQ(Value(absl::StrCat("xsk_steer_info{ifname=\"", pair_.dev_a(),
+                               "\",filter=\"udp:4791\",driver=\"veth\"}")),
+            1)
+      << "steer_info";
+  EXPECT_EQ(WaitValue(absl::StrCat("xsk_skb_drops_total{ifname=\"", pair_.dev_a(),
+                                   "\",reason=\"NO_SOCKET\"}"),
+                      kOther),
+            kOther)
+      << "the induced drop reason";
+  EXPECT_EQ(WaitValue(Sel("xsk_tx_descriptors_total", "queue=\"0\""), kTx), kTx)
+      << "descriptors sent";
+  EXPECT_EQ(WaitValue(Sel("xsk_tx_descriptors_per_sendmsg_count", "queue=\"0\""), 1), 1)
+      << "one sendmsg";
+  EXPECT_EQ(Value(Sel("xsk_tx_descriptors_per_sendmsg_bucket", "queue=\"0\",le=\"15\"")), 0);
+  EXPECT_EQ(Value(Sel("xsk_tx_descriptors_per_sendmsg_bucket", "queue=\"0\",le=\"31\"")), 1)
+      << "16 descriptors land in le=31";
+  EXPECT_GE(WaitValue(Sel("xsk_steer_prog_runs_total"), kMatching + kOther).value_or(0),
+            kMatching + kOther)
+      << "BPF run-time stats of the steering program";
+  EXPECT_EQ(Value("count(xsk_probe_coverage)"), XSK_PROBES_NR_SIGNALS) << "one per signal";
+  EXPECT_EQ(Value("sum(xsk_exporter_scrape_errors_total)"), 0) << ExporterLog();
+  EXPECT_EQ(Value("up{job=\"xsk\"}"), 1);
+  sock.reset();
+}
+
+TEST_F(ExporterTest, PromtoolFindsNothingOnALiveScrape) {
+  ASSERT_EQ(Loader({"attach", pair_.dev_a(), "--match", "udp:4791"}).status, 0);
+  auto sock = OpenSocket();
+  ASSERT_TRUE(sock);
+  testing::SendFrames(pair_.ns_b(), pair_.dev_b(), Udp(10, 4791));
+  ASSERT_EQ(ReceiveAll(*sock, 10), 10u);
+  ASSERT_NE(StartExporter(), 0) << ExporterLog();
+  HttpReply r = HttpGet(exporter_port_, "/metrics");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_NE(r.body.find("xsk_steer_packets_total{"), std::string::npos) << r.body;
+  std::string file = tmp_.path() + "/scrape.txt";
+  std::ofstream(file) << r.body;
+  CmdResult check = RunCmd({"sh", "-c", "promtool check metrics < " + file});
+  EXPECT_EQ(check.status, 0) << check.output;
+  EXPECT_EQ(check.output, "") << "promtool check metrics has remarks";
+}
+
+TEST_F(ExporterTest, RestartLosesNothingAndReattachIsACounterReset) {
+  ASSERT_EQ(Loader({"attach", pair_.dev_a()}).status, 0);
+  int port = StartExporter();
+  ASSERT_NE(port, 0) << ExporterLog();
+  ASSERT_TRUE(StartPrometheus());
+  std::string no_socket = Sel("xsk_steer_packets_total", "outcome=\"pass_no_socket\"");
+  testing::SendFrames(pair_.ns_b(), pair_.dev_b(), Udp(30, 9999));
+  ASSERT_EQ(WaitValue(no_socket, 30), 30);
+
+  // Down for a few scrapes; traffic meanwhile; back on the same port.
+  exporter_->Stop();
+  testing::SendFrames(pair_.ns_b(), pair_.dev_b(), Udp(20, 9999));
+  ASSERT_EQ(WaitValue("up{job=\"xsk\"}", 0), 0) << "Prometheus noticed the exporter was down";
+  ASSERT_EQ(StartExporter(port), port) << ExporterLog();
+  EXPECT_EQ(WaitValue(no_socket, 50), 50) << "counters continue across an exporter restart";
+  EXPECT_EQ(Value("resets(" + no_socket + "[1m])"), 0) << "no reset from a restart";
+
+  // A re-attach by the loader makes new maps: Prometheus sees a reset.
+  ASSERT_EQ(Loader({"detach", pair_.dev_a()}).status, 0);
+  EXPECT_TRUE(WaitEmpty(no_socket)) << "detached: the series go away";
+  ASSERT_EQ(Loader({"attach", pair_.dev_a()}).status, 0);
+  testing::SendFrames(pair_.ns_b(), pair_.dev_b(), Udp(5, 9999));
+  EXPECT_EQ(WaitValue(no_socket, 5), 5) << "fresh counters after re-attach";
+  EXPECT_EQ(Value("up{job=\"xsk\"}"), 1);
+  EXPECT_EQ(Value("sum(xsk_exporter_scrape_errors_total)"), 0) << ExporterLog();
+}
+
+TEST_F(ExporterTest, InterfaceDeletedMidRunSeriesGoAwayExporterKeepsServing) {
+  ASSERT_EQ(Loader({"attach", pair_.dev_a()}).status, 0);
+  ASSERT_NE(StartExporter(), 0) << ExporterLog();
+  ASSERT_TRUE(StartPrometheus());
+  testing::SendFrames(pair_.ns_b(), pair_.dev_b(), Udp(7, 9999));
+  std::string sel = Sel("xsk_steer_packets_total", "outcome=\"pass_no_socket\"");
+  ASSERT_EQ(WaitValue(sel, 7), 7);
+
+  // Deleting one end of the veth pair deletes both; the pins stay, the
+  // link is defunct.
+  CmdResult del = RunCmd({"ip", "link", "del", pair_.dev_a()}, pair_.ns_a());
+  ASSERT_EQ(del.status, 0) << del.output;
+  EXPECT_TRUE(WaitEmpty(absl::StrCat("{ifname=\"", pair_.dev_a(), "\"}")))
+      << "series of the deleted interface are gone";
+  EXPECT_EQ(Value("up{job=\"xsk\"}"), 1) << "the exporter keeps serving";
+  EXPECT_EQ(Value("xsk_exporter_build_info"), 1);
+  EXPECT_GT(Value("count(xsk_probe_coverage)").value_or(0), 0);
+}
+
+TEST_F(ExporterTest, RunsUnprivilegedAfterOpeningAndSeesLaterAttaches) {
+  if (RunCmd({"setpriv", "--help"}).status != 0) XSKIT_SKIP("setpriv (util-linux) missing");
+  ASSERT_EQ(Loader({"attach", pair_.dev_a()}).status, 0);
+  // As systemd would start it: user nobody, only the three capabilities
+  // the exporter asks for, ambient.
+  const std::string caps = "+bpf,+dac_override,+sys_admin";
+  ASSERT_NE(StartExporter(0,
+                          {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                           "--inh-caps=" + caps, "--ambient-caps=" + caps,
+                           "--bounding-set=-all," + caps}),
+            0)
+      << ExporterLog();
+  std::ifstream status(absl::StrCat("/proc/", exporter_->pid(), "/status"));
+  std::string line, cap_eff, uid;
+  while (std::getline(status, line)) {
+    if (line.rfind("CapEff:", 0) == 0) cap_eff = line;
+    if (line.rfind("Uid:", 0) == 0) uid = line;
+  }
+  EXPECT_NE(cap_eff.find("0000000000000000"), std::string::npos)
+      << "no effective capability while serving: " << cap_eff;
+  EXPECT_NE(uid.find("65534"), std::string::npos) << uid;
+
+  testing::SendFrames(pair_.ns_b(), pair_.dev_b(), Udp(3, 9999));
+  std::string body = HttpGet(exporter_port_, "/metrics").body;
+  EXPECT_NE(body.find(absl::StrCat("xsk_steer_packets_total{ifname=\"", pair_.dev_a(),
+                                   "\",netns=\"", pair_.ns_a(),
+                                   "\",queue=\"0\",driver=\"veth\",mode=\"native\",outcome="
+                                   "\"pass_no_socket\"} 3")),
+            std::string::npos)
+      << body;
+  // An interface attached after the drop is opened with the kept
+  // capabilities, raised only for that.
+  ASSERT_EQ(Loader({"attach", pair_.dev_b()}, pair_.ns_b()).status, 0);
+  body = HttpGet(exporter_port_, "/metrics").body;
+  EXPECT_NE(body.find(absl::StrCat("xsk_steer_info{ifname=\"", pair_.dev_b(), "\"")),
+            std::string::npos)
+      << body << ExporterLog();
+  EXPECT_NE(body.find("xsk_exporter_scrape_errors_total{source=\"steer_open\"} 0"),
+            std::string::npos)
+      << ExporterLog();
+  EXPECT_EQ(Loader({"detach", pair_.dev_b()}, pair_.ns_b()).status, 0);
+}
+
+TEST_F(ExporterTest, BasicAuthFromTheWebConfig) {
+  char salt[64];
+  ASSERT_NE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof(salt)), nullptr);
+  crypt_data data{};
+  std::string hash = crypt_r("pw", salt, &data);
+  std::string cfg = tmp_.path() + "/web.yml";
+  std::ofstream(cfg) << "basic_auth_users:\n  prom: " << hash << "\n";
+  ASSERT_NE(StartExporter(0, {}, {"--web.config.file", cfg}), 0) << ExporterLog();
+  EXPECT_EQ(HttpGet(exporter_port_, "/metrics").status, 401) << "no credentials";
+  EXPECT_EQ(HttpGet(exporter_port_, "/metrics", "Authorization: Basic cHJvbTpwdw==\r\n").status,
+            200)
+      << "prom:pw";
+  EXPECT_EQ(HttpGet(exporter_port_, "/metrics", "Authorization: Basic cHJvbTpweA==\r\n").status,
+            401)
+      << "prom:px";
+}
+
+}  // namespace
+}  // namespace xskit
