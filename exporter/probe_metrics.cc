@@ -59,6 +59,23 @@ bool Available(const xsk_probes_info& info, xsk_probes_signal s) {
          m == XSK_PROBES_MODE_TRACEPOINT;
 }
 
+// Where a drop or an XDP error happened: an attached interface by its
+// labels; another device of the exporter's own namespace by its name; any
+// other by ifindex and namespace inode (names there are not ours to read).
+// Host drops are published too, so an operator sees AF_XDP's (xsk="true")
+// beside everything else.
+IfaceLabels DropSite(const IfaceIndex& ifaces, uint64_t netns_ino, uint32_t ifindex,
+                     uint64_t self_netns) {
+  if (const IfaceLabels* l = ifaces.Find(netns_ino, ifindex)) return *l;
+  IfaceLabels out;
+  bool own = netns_ino == self_netns || netns_ino == 0;
+  if (!own) out.netns = absl::StrCat("ns", netns_ino);
+  char buf[IF_NAMESIZE] = {};
+  if (ifindex != 0)
+    out.ifname = own && if_indextoname(ifindex, buf) ? std::string(buf) : absl::StrCat("if", ifindex);
+  return out;
+}
+
 Labels Queue(const IfaceLabels& l, uint32_t queue) {
   return {{"ifname", l.ifname}, {"netns", l.netns}, {"queue", absl::StrCat(queue)}};
 }
@@ -200,21 +217,14 @@ void XskCollector::CollectProbes(std::vector<prometheus::MetricFamily>& out) con
   if (Available(info, XSK_PROBES_SIG_DROPS)) {
     if (auto rows = p->ReadDrops(); rows.ok()) {
       for (const auto& [k, n] : *rows) {
-        const IfaceLabels* l = ifaces.Find(k.netns_ino, k.ifindex);
-        std::string ifname;
-        if (l) {
-          ifname = l->ifname;
-        } else if (k.xsk) {
-          char buf[IF_NAMESIZE] = {};
-          // Our own netns only; elsewhere the name would be someone else's.
-          if (k.ifindex && k.netns_ino == self_netns_ && if_indextoname(k.ifindex, buf))
-            ifname = buf;
-        } else {
-          continue;
-        }
+        IfaceLabels where = DropSite(ifaces, k.netns_ino, k.ifindex, self_netns_);
         std::string reason =
             reasons_ ? reasons_->Name(k.reason) : absl::StrCat("reason_", k.reason);
-        drops.Add({{"reason", reason}, {"ifname", ifname}, {"xsk", k.xsk ? "true" : "false"}}, n);
+        drops.Add({{"reason", reason},
+                   {"ifname", where.ifname},
+                   {"netns", where.netns},
+                   {"xsk", k.xsk ? "true" : "false"}},
+                  n);
       }
     } else {
       read_error("drops", rows.status());
@@ -230,13 +240,17 @@ void XskCollector::CollectProbes(std::vector<prometheus::MetricFamily>& out) con
   if (Available(info, XSK_PROBES_SIG_XDP_ERRORS)) {
     if (auto rows = p->ReadXdpErrors(); rows.ok()) {
       for (const auto& [k, n] : *rows) {
-        const IfaceLabels* l = ifaces.Find(k.netns_ino, k.ifindex);
-        if (!l) continue;
+        IfaceLabels where = DropSite(ifaces, k.netns_ino, k.ifindex, self_netns_);
         if (k.event == XSK_PROBES_XDP_REDIRECT_ERR)
-          redirect.Add({{"ifname", l->ifname}, {"errno", ErrnoLabel(static_cast<int>(k.value))}},
+          redirect.Add({{"ifname", where.ifname},
+                        {"netns", where.netns},
+                        {"errno", ErrnoLabel(static_cast<int>(k.value))}},
                        n);
         else
-          exceptions.Add({{"ifname", l->ifname}, {"action", XdpActionLabel(k.value)}}, n);
+          exceptions.Add({{"ifname", where.ifname},
+                          {"netns", where.netns},
+                          {"action", XdpActionLabel(k.value)}},
+                         n);
       }
     } else {
       read_error("xdp_errors", rows.status());
