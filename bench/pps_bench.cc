@@ -1,0 +1,410 @@
+// The pps table of the kernel series' experiments, measured side by side in
+// one run on a fresh sandbox (netns + veth): copy-mode txonly and rxdrop at
+// 64 bytes, with and without xskit's probes, and AF_PACKET txonly, each
+// beside a minimal libxdp loop written here (the yardstick xdpsock stands
+// for), plus xsk-bench's userspace instructions per packet (callgrind).
+// Figures and ratios only; nothing asserts on time.
+//
+//   build/bench/pps_bench [--seconds 2] [--rounds 3] [--no-callgrind]
+#include <bpf/bpf.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <xdp/xsk.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "bench/xsk_bench/sandbox.h"
+#include "loader/attach.h"
+#include "loader/log.h"
+#include "loader/pins.h"
+#include "loader/xsk_probes_prog.h"
+#include "loader/xsk_steer_prog.h"
+#include "nlohmann/json.hpp"
+#include "selftests/lib/netns.h"
+#include "selftests/lib/packet.h"
+
+namespace {
+
+using xskit::bench::Endpoint;
+using xskit::bench::Sandbox;
+using xskit::testing::RunCmd;
+
+double NowS() {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void EnterNetns(const std::string& netns) {
+  int fd = ::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || ::unshare(CLONE_FS) != 0 || ::setns(fd, CLONE_NEWNET) != 0) {
+    std::perror(("setns " + netns).c_str());
+    std::abort();
+  }
+  ::close(fd);
+}
+
+// ---- the yardstick: the smallest libxdp loops, as xdpsock writes them ----
+
+constexpr uint32_t kFrames = 4096, kFrameSize = 4096, kRing = 2048, kBatch = 64;
+
+struct MiniXsk {
+  void* area = nullptr;
+  xsk_umem* umem = nullptr;
+  xsk_socket* xsk = nullptr;
+  xsk_ring_prod fill{}, tx{};
+  xsk_ring_cons comp{}, rx{};
+  bool ok = false;
+  MiniXsk(const std::string& ifname) {
+    area = mmap(nullptr, kFrames * kFrameSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    xsk_umem_config uc{2 * kRing, kRing, kFrameSize, 0, 0};
+    xsk_socket_config sc{};
+    sc.rx_size = sc.tx_size = kRing;
+    sc.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
+    sc.bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP;
+    if (xsk_umem__create(&umem, area, kFrames * kFrameSize, &fill, &comp, &uc)) return;
+    // A socket just closed on this queue is released asynchronously: retry EBUSY.
+    for (int i = 0; i < 40; i++) {
+      int err = xsk_socket__create(&xsk, ifname.c_str(), 0, umem, &rx, &tx, &sc);
+      if (err == 0) break;
+      xsk = nullptr;
+      if (err != -EBUSY) break;
+      usleep(50000);
+    }
+    if (!xsk) {
+      std::fprintf(stderr, "yardstick: AF_XDP socket on %s failed\n", ifname.c_str());
+      return;
+    }
+    ok = true;
+    uint32_t idx;
+    uint32_t n = xsk_ring_prod__reserve(&fill, kFrames / 2, &idx);
+    for (uint32_t i = 0; i < n; i++) *xsk_ring_prod__fill_addr(&fill, idx + i) = uint64_t(i) * kFrameSize;
+    xsk_ring_prod__submit(&fill, n);
+  }
+  ~MiniXsk() {
+    if (xsk) xsk_socket__delete(xsk);
+    if (umem) xsk_umem__delete(umem);
+    munmap(area, kFrames * kFrameSize);
+  }
+};
+
+// Sends until `stop` (or `count` completions); returns completions.
+uint64_t YardstickTx(MiniXsk& s, const std::vector<uint8_t>& frame, const std::atomic<bool>& stop,
+                     uint64_t count = 0) {
+  if (!s.ok) return 0;
+  for (uint32_t i = kFrames / 2; i < kFrames; i++)
+    std::memcpy(static_cast<uint8_t*>(s.area) + uint64_t(i) * kFrameSize, frame.data(), frame.size());
+  uint32_t next = 0, outstanding = 0;
+  uint64_t done = 0, queued = 0;
+  while (!stop.load(std::memory_order_relaxed) && (!count || done < count)) {
+    uint32_t idx;
+    if ((!count || queued < count) && outstanding + kBatch <= kFrames / 2 &&
+        xsk_ring_prod__reserve(&s.tx, kBatch, &idx) == kBatch) {
+      for (uint32_t i = 0; i < kBatch; i++) {
+        xdp_desc* d = xsk_ring_prod__tx_desc(&s.tx, idx + i);
+        d->addr = uint64_t(kFrames / 2 + next) * kFrameSize;
+        d->len = frame.size();
+        next = (next + 1) % (kFrames / 2);
+      }
+      xsk_ring_prod__submit(&s.tx, kBatch);
+      outstanding += kBatch;
+      queued += kBatch;
+    }
+    if (xsk_ring_prod__needs_wakeup(&s.tx)) sendto(xsk_socket__fd(s.xsk), nullptr, 0, MSG_DONTWAIT, nullptr, 0);
+    uint32_t n = xsk_ring_cons__peek(&s.comp, kRing, &idx);
+    xsk_ring_cons__release(&s.comp, n);
+    outstanding -= n;
+    done += n;
+  }
+  return done;
+}
+
+uint64_t YardstickRx(MiniXsk& s, const std::atomic<bool>& stop) {
+  uint64_t got = 0;
+  if (!s.ok) return 0;
+  while (!stop.load(std::memory_order_relaxed)) {
+    uint32_t idx, fidx;
+    uint32_t n = xsk_ring_cons__peek(&s.rx, kBatch, &idx);
+    if (!n) {
+      if (xsk_ring_prod__needs_wakeup(&s.fill)) recvfrom(xsk_socket__fd(s.xsk), nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
+      continue;
+    }
+    while (xsk_ring_prod__reserve(&s.fill, n, &fidx) != n) {
+    }
+    for (uint32_t i = 0; i < n; i++)
+      *xsk_ring_prod__fill_addr(&s.fill, fidx + i) = xsk_ring_cons__rx_desc(&s.rx, idx + i)->addr;
+    xsk_ring_prod__submit(&s.fill, n);
+    xsk_ring_cons__release(&s.rx, n);
+    got += n;
+  }
+  return got;
+}
+
+// ---- the driver ----
+
+struct Ctx {
+  Endpoint tx, rx;
+  std::vector<uint8_t> frame;
+  std::string pin_root;
+  std::string self, xsk_bench;
+  double secs = 2;
+  int rounds = 3;
+};
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v.empty() ? 0 : v[v.size() / 2];
+}
+
+double TimedTx(const Ctx& c) {
+  double pps = 0;
+  std::thread t([&] {
+    EnterNetns(c.tx.netns);
+    MiniXsk s(c.tx.ifname);
+    std::atomic<bool> stop{false};
+    std::thread timer([&] { usleep(c.secs * 1e6); stop = true; });
+    double t0 = NowS();
+    uint64_t n = YardstickTx(s, c.frame, stop);
+    pps = n / (NowS() - t0);
+    timer.join();
+  });
+  t.join();
+  return pps;
+}
+
+// A yardstick sender in the tx netns for as long as `during` runs.
+void WithSender(const Ctx& c, const std::function<void()>& during) {
+  std::atomic<bool> stop{false};
+  std::thread t([&] {
+    EnterNetns(c.tx.netns);
+    MiniXsk s(c.tx.ifname);
+    YardstickTx(s, c.frame, stop);
+  });
+  usleep(200000);
+  during();
+  stop = true;
+  t.join();
+}
+
+double YardstickRxPps(const Ctx& c) {
+  double pps = 0;
+  WithSender(c, [&] {
+    std::thread t([&] {
+      EnterNetns(c.rx.netns);
+      MiniXsk s(c.rx.ifname);
+      auto ns = xskit::CurrentNetns();
+      auto steer = xskit::PinnedSteer::Open(
+          xskit::PinLayout(c.pin_root).IfaceDir(xskit::IfaceDirName(*ns, c.rx.ifname)));
+      if (!s.ok || !steer.ok() || !steer->RegisterSocket(0, xsk_socket__fd(s.xsk)).ok()) {
+        std::fprintf(stderr, "yardstick rx: cannot register in the XSKMAP\n");
+        return;
+      }
+      std::atomic<bool> stop{false};
+      std::thread timer([&] { usleep(c.secs * 1e6); stop = true; });
+      double t0 = NowS();
+      uint64_t n = YardstickRx(s, stop);
+      pps = n / (NowS() - t0);
+      timer.join();
+      (void)steer->UnregisterSocket(0);
+    });
+    t.join();
+  });
+  return pps;
+}
+
+nlohmann::json XskBench(const Ctx& c, std::vector<std::string> args, const std::string& prefix = "") {
+  std::vector<std::string> argv;
+  if (!prefix.empty()) argv = {"sh", "-c", ""};
+  std::vector<std::string> cmd = {c.xsk_bench, "--pin-root", c.pin_root, "-Q", "--json", "-c", "-s", "64"};
+  cmd.insert(cmd.end(), args.begin(), args.end());
+  if (!prefix.empty()) {
+    cmd.insert(cmd.begin(), prefix);
+    std::string s;
+    for (auto& a : cmd) s += a + " ";
+    argv[2] = s + " 2>/dev/null";
+  } else {
+    argv = cmd;
+  }
+  auto r = RunCmd(argv);
+  auto start = r.output.find("{\n");
+  auto j = nlohmann::json::parse(start == std::string::npos ? "" : r.output.substr(start), nullptr, false);
+  if (j.is_discarded()) std::fprintf(stderr, "xsk-bench failed (%d): %s\n", r.status, r.output.c_str());
+  return j;
+}
+
+std::vector<std::string> TxArgs(const Ctx& c) {
+  return {"-t", "-i", c.tx.ifname, "--netns", c.tx.netns, "--dst-mac", xskit::bench::MacString(c.rx.mac),
+          "--src-ip", c.tx.ip, "--dst-ip", c.rx.ip, "-d", absl::StrCat(c.secs)};
+}
+std::vector<std::string> RxArgs(const Ctx& c) {
+  return {"-r", "-S", "-i", c.rx.ifname, "--netns", c.rx.netns, "-d", absl::StrCat(c.secs)};
+}
+
+double Pps(const nlohmann::json& j, const char* side) {
+  return j.is_object() && j.contains(side) ? j[side]["pps"].get<double>() : 0;
+}
+
+// Instructions xsk-bench's hot loop spends per packet (callgrind).
+double InstrPerPacket(const Ctx& c, const std::string& loop, std::vector<std::string> args,
+                      const char* side) {
+  std::string out = absl::StrCat("/tmp/xsk-bench-callgrind-", getpid(), ".out");
+  std::string prefix = absl::StrCat("valgrind --tool=callgrind --callgrind-out-file=", out,
+                                    " --collect-atstart=no '--toggle-collect=xskit::bench::", loop, "*'");
+  nlohmann::json j = XskBench(c, args, prefix);
+  std::ifstream f(out);
+  std::string line;
+  double ir = 0;
+  while (std::getline(f, line))
+    if (line.rfind("totals:", 0) == 0 || line.rfind("summary:", 0) == 0) ir = std::stod(line.substr(line.find(':') + 1));
+  std::remove(out.c_str());
+  double packets = j.is_object() && j.contains(side) ? j[side]["packets"].get<double>() : 0;
+  return packets > 0 ? ir / packets : 0;
+}
+
+std::string Mpps(double v) { return v > 0 ? absl::StrFormat("%.3f", v / 1e6) : "-"; }
+std::string Ratio(double a, double b) { return a > 0 && b > 0 ? absl::StrFormat("%.2f", a / b) : "-"; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  xskit::InitLogging("warn");
+  Ctx c;
+  bool callgrind = true;
+  for (int i = 1; i < argc; i++) {
+    if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc) c.secs = std::atof(argv[++i]);
+    if (!std::strcmp(argv[i], "--no-callgrind")) callgrind = false;
+    if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) c.rounds = std::atoi(argv[++i]);
+  }
+  char exe[4096] = {};
+  readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+  c.self = exe;
+  c.xsk_bench = c.self.substr(0, c.self.rfind('/')) + "/xsk-bench";
+  c.pin_root = absl::StrCat("/sys/fs/bpf/xskit-pps-", getpid());
+
+  auto sb = Sandbox::Create();
+  if (!sb.ok()) {
+    std::fprintf(stderr, "sandbox: %s\n", std::string(sb.status().message()).c_str());
+    return 1;
+  }
+  c.tx = sb->tx();
+  c.rx = sb->rx();
+  c.frame = xskit::testing::Packet().Eth(c.rx.mac, c.tx.mac).IPv4(c.tx.ip, c.rx.ip, 17).Udp(9, 9).Payload(18, 0x42).Build();
+  struct PinRootGuard {
+    std::string root;
+    ~PinRootGuard() { (void)xskit::RemovePinDir(root + "/probes"); RunCmd({"rm", "-rf", root}); }
+  } root_guard{c.pin_root};
+  xskit::PinLayout pins(c.pin_root);
+
+  // Steering on the receiver, generic mode (the series' -S), for both receivers.
+  absl::Status attached;
+  {
+    std::thread t([&] {
+      EnterNetns(c.rx.netns);
+      xskit::AttachRequest req;
+      req.ifname = c.rx.ifname;
+      req.mode = xskit::ModeRequest::kGeneric;
+      req.pin_root = c.pin_root;
+      attached = xskit::Attach(req).status();
+    });
+    t.join();
+  }
+  if (!attached.ok()) {
+    std::fprintf(stderr, "attach: %s\n", std::string(attached.message()).c_str());
+    return 1;
+  }
+
+  std::printf("pps on veth (%s <-> %s), 64 B, copy mode, median of %d interleaved %.0f s rounds; "
+              "load average at start: ",
+              c.rx.ifname.c_str(), c.tx.ifname.c_str(), c.rounds, c.secs);
+  std::fflush(stdout);
+  std::system("cut -d' ' -f1-3 /proc/loadavg");
+
+  // Each pair is measured in interleaved rounds (yardstick, xsk-bench,
+  // yardstick, ...) and the median of each side is printed, so a burst of
+  // load on this shared host hits both sides alike.
+  auto pair = [&](const std::function<double()>& y, const std::function<double()>& b,
+                  double* ym, double* bm) {
+    std::vector<double> ys, bs;
+    for (int i = 0; i < c.rounds; i++) {
+      ys.push_back(y());
+      bs.push_back(b());
+    }
+    *ym = Median(ys);
+    *bm = Median(bs);
+  };
+  auto bench_tx = [&] { return Pps(XskBench(c, TxArgs(c)), "tx"); };
+  auto bench_rx = [&] {
+    double v = 0;
+    WithSender(c, [&] { v = Pps(XskBench(c, RxArgs(c)), "rx"); });
+    return v;
+  };
+  auto yard_tx = [&] { return TimedTx(c); };
+  auto yard_rx = [&] { return YardstickRxPps(c); };
+  double y_tx, b_tx, y_rx, b_rx;
+  pair(yard_tx, bench_tx, &y_tx, &b_tx);
+  pair(yard_rx, bench_rx, &y_rx, &b_rx);
+
+  bool already = false;
+  auto probes = xskit::AttachProbes(pins, {xskit::ProbeModeFromEnv(), false}, &already);
+  double y_tx_p = 0, b_tx_p = 0, y_rx_p = 0, b_rx_p = 0;
+  if (probes.ok()) {
+    pair(yard_tx, bench_tx, &y_tx_p, &b_tx_p);
+    pair(yard_rx, bench_rx, &y_rx_p, &b_rx_p);
+    (void)xskit::DetachProbes(pins);
+  }
+  auto af_args = TxArgs(c);
+  af_args.push_back("--af-packet");
+  double b_af = 0, b_xdp2 = 0;
+  // AF_PACKET beside AF_XDP (both xsk-bench), interleaved the same way.
+  pair([&] { return Pps(XskBench(c, af_args), "tx"); }, bench_tx, &b_af, &b_xdp2);
+
+  double ipp_tx = 0, ipp_rx = 0;
+  if (callgrind && RunCmd({"valgrind", "--version"}).status == 0) {
+    auto tx_args = TxArgs(c);
+    tx_args.resize(tx_args.size() - 2);  // no -d: -C ends it
+    tx_args.insert(tx_args.end(), {"-C", "200000"});
+    ipp_tx = InstrPerPacket(c, "TxOnlyLoop", tx_args, "tx");
+    WithSender(c, [&] { ipp_rx = InstrPerPacket(c, "RxDropLoop", RxArgs(c), "rx"); });
+  }
+
+  // Detach the steering before the sandbox goes.
+  std::thread([&] { EnterNetns(c.rx.netns); (void)xskit::Detach(c.rx.ifname, c.pin_root); }).join();
+
+  std::printf("\n%-46s %12s %12s %10s\n", "experiment (Mpps)", "yardstick", "xsk-bench", "ratio");
+  auto row = [](const char* name, double y, double b) {
+    std::printf("%-46s %12s %12s %10s\n", name, Mpps(y).c_str(), Mpps(b).c_str(), Ratio(b, y).c_str());
+  };
+  row("txonly AF_XDP copy (-t -c -s 64)", y_tx, b_tx);
+  row("txonly AF_XDP copy, probes attached", y_tx_p, b_tx_p);
+  row("rxdrop AF_XDP copy, generic XDP (-r -S)", y_rx, b_rx);
+  row("rxdrop AF_XDP copy, probes attached", y_rx_p, b_rx_p);
+  row("txonly AF_PACKET (QDISC_BYPASS, sendmmsg 64)", 0, b_af);
+  std::printf("\nratios: probes/no probes  txonly %s (yardstick %s), rxdrop %s (yardstick %s)\n",
+              Ratio(b_tx_p, b_tx).c_str(), Ratio(y_tx_p, y_tx).c_str(), Ratio(b_rx_p, b_rx).c_str(),
+              Ratio(y_rx_p, y_rx).c_str());
+  std::printf("        AF_PACKET/AF_XDP txonly (both xsk-bench, interleaved: %s vs %s Mpps) %s (the series: 0.76)\n",
+              Mpps(b_af).c_str(), Mpps(b_xdp2).c_str(), Ratio(b_af, b_xdp2).c_str());
+  if (!probes.ok())
+    std::printf("probes: could not attach (%s)\n", std::string(probes.status().message()).c_str());
+  if (ipp_tx > 0 || ipp_rx > 0)
+    std::printf("xsk-bench userspace cost (callgrind, hot loop incl. libc syscall stubs): "
+                "txonly %.1f instructions/packet, rxdrop %.1f instructions/packet (idle polls included)\n",
+                ipp_tx, ipp_rx);
+  else
+    std::printf("userspace cost: not measured (valgrind missing or --no-callgrind)\n");
+  return 0;
+}

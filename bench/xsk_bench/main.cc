@@ -1,0 +1,125 @@
+// xsk-bench: xdpsock's experiments (txonly, rxdrop, l2fwd; the same flags),
+// an AF_PACKET comparison, and the probes' explanation of the numbers.
+//
+//   xsk-bench                      txonly on a fresh sandbox (netns + veth), 5 s
+//   xsk-bench -r -S -d 3           rxdrop on the sandbox, generic XDP
+//   xsk-bench -t -S -s 64 --json   the series' experiment, result as JSON
+//   xsk-bench -t --af-packet       AF_PACKET (PACKET_QDISC_BYPASS + sendmmsg)
+//   xsk-bench -i eth0 -r           rxdrop on eth0 queue 0 (attaches xsk_steer
+//                                  for the run if it is not attached)
+#include <signal.h>
+
+#include <cstdio>
+
+#include "CLI/CLI.hpp"
+#include "bench/xsk_bench/report.h"
+#include "bench/xsk_bench/run.h"
+#include "loader/errors.h"
+#include "loader/log.h"
+
+namespace xskit::bench {
+
+const char* ModeName(Mode m) {
+  switch (m) {
+    case Mode::kTxOnly: return "txonly";
+    case Mode::kRxDrop: return "rxdrop";
+    case Mode::kL2Fwd: return "l2fwd";
+  }
+  return "?";
+}
+
+const char* BackendName(Backend b) { return b == Backend::kAfXdp ? "af_xdp" : "af_packet"; }
+
+namespace {
+
+void OnSignal(int) { g_interrupted.store(true); }
+
+void AddFlags(CLI::App& app, Options& o, bool& rx, bool& l2, bool& skb, bool& native, bool& copy,
+              bool& zc, bool& af_packet, bool& no_wakeup) {
+  static bool tx_only = false;
+  app.add_flag("-t,--txonly", tx_only, "transmit only (default)");
+  app.add_flag("-r,--rxdrop", rx, "receive and drop (through xsk-loader's steering program)");
+  app.add_flag("-l,--l2fwd", l2, "receive, swap MACs, send back");
+  app.add_option("-i,--interface", o.ifname, "interface (default: a sandbox of two netns + veth)");
+  app.add_option("--netns", o.netns, "run on -i inside this netns (name under /run/netns)");
+  app.add_option("-q,--queue", o.queue, "queue id")->capture_default_str();
+  app.add_flag("-S,--xdp-skb", skb, "generic (SKB) XDP mode for the steering attach; forces copy");
+  app.add_flag("-N,--xdp-native", native, "native XDP mode for the steering attach");
+  app.add_flag("-c,--copy", copy, "bind in copy mode (XDP_COPY)");
+  app.add_flag("-z,--zero-copy", zc, "bind in zero-copy mode (XDP_ZEROCOPY)");
+  app.add_option("-s,--tx-pkt-size", o.pkt_size, "packet size on the wire incl. FCS (xdpsock's -s)")
+      ->capture_default_str();
+  app.add_option("-f,--frame-size", o.frame_size, "umem frame size")->capture_default_str();
+  app.add_option("-b,--batch-size", o.batch, "descriptors per reserve/submit")->capture_default_str();
+  app.add_option("--ring-size", o.ring_size, "rx/tx/completion ring entries (fill: twice)")
+      ->capture_default_str();
+  app.add_flag("-B,--busy-poll", o.busy_poll, "busy polling (SO_PREFER_BUSY_POLL, SO_BUSY_POLL)");
+  app.add_flag("-p,--poll", o.poll, "use poll() instead of sendto/recvfrom kicks");
+  app.add_flag("-m,--no-need-wakeup", no_wakeup, "turn off the need_wakeup flag (on by default)");
+  app.add_flag("-u,--unaligned", o.unaligned, "unaligned chunk placement (XDP_UMEM_UNALIGNED_CHUNK_FLAG)");
+  app.add_option("-d,--duration", o.duration_s, "seconds (default: 5 on the sandbox, else until Ctrl-C)");
+  app.add_option("-C,--tx-pkt-count", o.count, "txonly: stop after this many packets");
+  app.add_option("-n,--interval", o.interval_s, "seconds between live lines")->capture_default_str();
+  app.add_flag("-Q,--quiet", o.quiet, "no live lines");
+  app.add_flag("--json", o.json, "print the result as JSON on stdout (live lines go to stderr)");
+  app.add_option("--xmit-batch", o.xmit_batch,
+                 "copy-mode xmit batch size (XDP_GENERIC_XMIT_BATCH), where the kernel has it");
+  app.add_option("--tx-budget", o.tx_budget,
+                 "per-socket Tx budget (XDP_MAX_TX_SKB_BUDGET, 6.17+), where the kernel has it");
+  app.add_flag("--af-packet", af_packet, "txonly over AF_PACKET (PACKET_QDISC_BYPASS, sendmmsg of -b)");
+  app.add_flag("--observe", o.observe, "attach xskit's probes for the run if they are not attached");
+  app.add_option("--pin-root", o.pin_root, "bpffs directory of xskit's pins (default /sys/fs/bpf/xskit)");
+  app.add_option("--dst-mac", o.dst_mac, "txonly on -i: destination MAC");
+  app.add_option("--src-mac", o.src_mac, "txonly on -i: source MAC (default: the interface's)");
+  app.add_option("--src-ip", o.src_ip, "txonly on -i: source IPv4")->capture_default_str();
+  app.add_option("--dst-ip", o.dst_ip, "txonly on -i: destination IPv4")->capture_default_str();
+  app.add_option("--log-level", o.log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
+}
+
+}  // namespace
+}  // namespace xskit::bench
+
+int main(int argc, char** argv) {
+  using namespace xskit::bench;
+  CLI::App app{"xsk-bench: xdpsock's experiments with the probes' explanation of the numbers"};
+  Options o;
+  bool rx = false, l2 = false, skb = false, native = false, copy = false, zc = false;
+  bool af_packet = false, no_wakeup = false;
+  AddFlags(app, o, rx, l2, skb, native, copy, zc, af_packet, no_wakeup);
+  try {
+    app.parse(argc, argv);
+    if (rx + l2 > 1) throw CLI::ValidationError("mode", "choose one of -t, -r, -l");
+    if (skb && native) throw CLI::ValidationError("mode", "-S and -N exclude each other");
+    if (copy && zc) throw CLI::ValidationError("bind", "-c and -z exclude each other");
+    if (skb && zc) throw CLI::ValidationError("bind", "-S (generic XDP) has no zero-copy");
+    if (o.batch == 0 || o.batch > o.ring_size)
+      throw CLI::ValidationError("-b", "between 1 and --ring-size");
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : static_cast<int>(xskit::ExitCode::kUsage);
+  }
+  o.mode = rx ? Mode::kRxDrop : l2 ? Mode::kL2Fwd : Mode::kTxOnly;
+  o.backend = af_packet ? Backend::kAfPacket : Backend::kAfXdp;
+  o.xdp_mode = skb ? XdpMode::kGeneric : native ? XdpMode::kNative : XdpMode::kAuto;
+  o.bind = zc ? BindMode::kZerocopy : (copy || skb) ? BindMode::kCopy : BindMode::kAuto;
+  o.need_wakeup = !no_wakeup;
+  if (o.duration_s == 0 && o.ifname.empty() && o.count == 0) o.duration_s = 5;
+  xskit::InitLogging(o.log_level);
+
+  struct sigaction sa {};
+  sa.sa_handler = OnSignal;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
+  auto result = RunBench(o);
+  if (!result.ok()) {
+    std::fprintf(stderr, "xsk-bench: %s\n", std::string(result.status().message()).c_str());
+    return static_cast<int>(xskit::ExitCodeOf(result.status()));
+  }
+  if (o.json)
+    std::printf("%s\n", result->dump(2).c_str());
+  else
+    std::fputs(RenderSummary(*result).c_str(), stdout);
+  return g_interrupted.load() ? 130 : 0;
+}
