@@ -30,7 +30,7 @@ std::string TxCauseLabel(uint32_t cause) {
     case XSK_PROBES_CAUSE_CQ_FULL: return "cq_full";
     case XSK_PROBES_CAUSE_SNDBUF: return "sndbuf_full";
     case XSK_PROBES_CAUSE_DRIVER_BUSY: return "driver_busy";
-    case XSK_PROBES_CAUSE_ALLOC_FAIL: return "alloc_failed";
+    case XSK_PROBES_CAUSE_ALLOC_FAIL: return "alloc_fail";
     case XSK_PROBES_CAUSE_XMIT_DROP: return "xmit_drop";
     case XSK_PROBES_CAUSE_NOT_READY: return "not_ready";
     default: return "other";

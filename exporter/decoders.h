@@ -16,7 +16,7 @@ std::string ErrnoLabel(int err);
 std::string XdpActionLabel(uint32_t action);
 
 // enum xsk_probes_cause as the `cause` label of xsk_tx_sendmsg_errors_total
-// (docs/DESIGN.md spelling: "alloc_failed", not the loader's "alloc_fail").
+// (the same names as the loader's JSON and docs/DESIGN.md).
 std::string TxCauseLabel(uint32_t cause);
 
 // Upper bounds ("le") of xsk_tx_descriptors_per_sendmsg, one per kernel

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   xskit::RegisterCheck(app, global, &result);
   xskit::RegisterProbe(app, global, &result);
   xskit::RegisterProbes(app, global, &result);
+  xskit::RegisterTop(app, global, &result);
 
   try {
     app.parse(argc, argv);

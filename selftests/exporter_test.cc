@@ -70,7 +70,7 @@ TEST(ExporterDecoders, ErrnoAndActionLabels) {
 
 TEST(ExporterDecoders, CauseLabelsFollowDesign) {
   const char* want[] = {"other",        "budget",    "cq_full",  "sndbuf_full",
-                        "driver_busy",  "alloc_failed", "xmit_drop", "not_ready"};
+                        "driver_busy",  "alloc_fail", "xmit_drop", "not_ready"};
   for (uint32_t c = 0; c < 8; c++) EXPECT_EQ(exporter::TxCauseLabel(c), want[c]) << "cause " << c;
   EXPECT_EQ(exporter::TxCauseLabel(99), "other");
 }

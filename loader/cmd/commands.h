@@ -23,5 +23,6 @@ void RegisterStatus(CLI::App& app, GlobalOptions& global, absl::Status* result);
 void RegisterCheck(CLI::App& app, GlobalOptions& global, absl::Status* result);
 void RegisterProbe(CLI::App& app, GlobalOptions& global, absl::Status* result);   // cmd/probe.cc
 void RegisterProbes(CLI::App& app, GlobalOptions& global, absl::Status* result);  // cmd/probe.cc
+void RegisterTop(CLI::App& app, GlobalOptions& global, absl::Status* result);     // cmd/top.cc
 
 }  // namespace xskit

@@ -1,0 +1,70 @@
+// `xsk-loader top`: the status report (steering counters and probe signals)
+// sampled repeatedly, turned into per-second rates per interface and queue,
+// sorted worst first. Pure functions here; the terminal loop is cmd/top.cc.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+
+namespace xskit {
+
+// Counters of one interface queue at one instant (absent signals: has_tx false).
+struct QueueCounters {
+  uint64_t redirected = 0, pass_no_socket = 0, pass_no_match = 0, redirect_failed = 0;
+  bool has_tx = false;
+  uint64_t tx_calls = 0, tx_descs = 0, tx_errors = 0, alloc_fail = 0;
+  uint32_t outstanding = 0;
+};
+
+// Key: interface label ("veth0" or "veth0@ns1") and queue.
+using QueueKey = std::tuple<std::string, uint32_t>;
+
+struct TopSample {
+  double time_s = 0;  // CLOCK_MONOTONIC
+  std::map<QueueKey, QueueCounters> queues;
+  // Drops per interface label and reason (probes; interface "" = no device).
+  std::map<std::pair<std::string, std::string>, uint64_t> drops;
+  bool probes_attached = false;
+  std::vector<std::string> unavailable_signals;  // "signal (reason)"
+};
+
+struct TopRow {
+  std::string iface;
+  uint32_t queue = 0;
+  double redirected = 0, pass_no_socket = 0, pass_no_match = 0, redirect_failed = 0;  // pps
+  bool has_tx = false;
+  double tx_calls = 0, tx_descs = 0, tx_errors = 0, alloc_fail = 0;  // per second
+  double descs_per_call = 0;     // 0 when no calls
+  double backpressure = 0;       // failed share of calls
+  uint32_t outstanding = 0;
+};
+
+struct DropRow {
+  std::string iface, reason;
+  double rate = 0;
+  uint64_t total = 0;
+};
+
+// Reads a StatusReport() document (with its "probes" section). `netns_ino`
+// maps a netns name to its inode so probe rows (keyed by inode and ifindex)
+// land on the steering interface they belong to.
+TopSample SampleFromReport(const nlohmann::json& report, double time_s,
+                           const std::map<std::string, uint64_t>& netns_ino);
+
+// Rates between two samples, worst first: redirect failures, then
+// backpressure (failed sendmsg/s), pass_no_socket, drops of AF_XDP skbs,
+// then total packets. A queue new in `cur` is rated against zero counters.
+std::vector<TopRow> ComputeRows(const TopSample& prev, const TopSample& cur);
+std::vector<DropRow> ComputeDrops(const TopSample& prev, const TopSample& cur);
+
+// The screen (no escape codes): a header, the queue table, the top drop
+// reasons, the unavailable signals. `width`/`height` bound it.
+std::string RenderTop(const TopSample& cur, const std::vector<TopRow>& rows,
+                      const std::vector<DropRow>& drops, double interval_s, int height);
+
+}  // namespace xskit
