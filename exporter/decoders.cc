@@ -1,5 +1,7 @@
 #include "exporter/decoders.h"
 
+#include "loader/xsk_probes_prog.h"
+
 #include <cstring>
 
 #include "absl/strings/numbers.h"
@@ -24,18 +26,7 @@ std::string XdpActionLabel(uint32_t action) {
   return absl::StrCat("action_", action);
 }
 
-std::string TxCauseLabel(uint32_t cause) {
-  switch (cause) {
-    case XSK_PROBES_CAUSE_BUDGET: return "budget";
-    case XSK_PROBES_CAUSE_CQ_FULL: return "cq_full";
-    case XSK_PROBES_CAUSE_SNDBUF: return "sndbuf_full";
-    case XSK_PROBES_CAUSE_DRIVER_BUSY: return "driver_busy";
-    case XSK_PROBES_CAUSE_ALLOC_FAIL: return "alloc_fail";
-    case XSK_PROBES_CAUSE_XMIT_DROP: return "xmit_drop";
-    case XSK_PROBES_CAUSE_NOT_READY: return "not_ready";
-    default: return "other";
-  }
-}
+std::string TxCauseLabel(uint32_t cause) { return CauseName(cause); }
 
 std::vector<double> BatchBucketBounds() {
   std::vector<double> out = {0, 1};

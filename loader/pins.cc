@@ -1,5 +1,6 @@
 #include "loader/pins.h"
 
+#include <bpf/bpf.h>
 #include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -182,6 +183,22 @@ void PinLayout::SweepStaleStaging() const {
     spdlog::warn("removing {} left by an attach that did not finish", name);
     (void)RemovePinDir(absl::StrCat(IfacesDir(), "/", name));
   }
+}
+
+std::string PinPath(const std::string& dir, absl::string_view name) {
+  return absl::StrCat(dir, "/", name);
+}
+
+absl::StatusOr<Fd> OpenPin(const std::string& dir, absl::string_view name) {
+  std::string path = PinPath(dir, name);
+  int fd = bpf_obj_get(path.c_str());
+  if (fd < 0) return ErrnoError(absl::StrCat("open pin ", path), errno);
+  return Fd(fd);
+}
+
+absl::Status PinFd(int fd, const std::string& path) {
+  if (bpf_obj_pin(fd, path.c_str()) != 0) return ErrnoError(absl::StrCat("pin ", path), errno);
+  return absl::OkStatus();
 }
 
 absl::Status MakeDirs(const std::string& dir) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "loader/fd.h"
 
 namespace xskit {
 
@@ -68,6 +69,15 @@ class PinLayout {
  private:
   std::string root_;
 };
+
+// "<dir>/<name>": a pin inside a program's directory.
+std::string PinPath(const std::string& dir, absl::string_view name);
+
+// bpf_obj_get() of <dir>/<name>, with the path in the error.
+absl::StatusOr<Fd> OpenPin(const std::string& dir, absl::string_view name);
+
+// bpf_obj_pin() of `fd` at `path`, with the path in the error.
+absl::Status PinFd(int fd, const std::string& path);
 
 // Creates `dir` and its parents.
 absl::Status MakeDirs(const std::string& dir);

@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "loader/errors.h"
 #include "loader/log.h"
+#include "loader/pins.h"
 #include "xsk_probes.skel.h"
 
 namespace xskit {
@@ -308,17 +309,6 @@ xsk_probes_info InfoOf(const std::vector<SignalMode>& signals) {
                   s.reason.c_str());
   }
   return info;
-}
-
-std::string PinPath(const std::string& dir, const std::string& name) {
-  return absl::StrCat(dir, "/", name);
-}
-
-absl::StatusOr<Fd> OpenPin(const std::string& dir, const char* name) {
-  std::string path = PinPath(dir, name);
-  int fd = bpf_obj_get(path.c_str());
-  if (fd < 0) return ErrnoError(absl::StrCat("open pin ", path), errno);
-  return Fd(fd);
 }
 
 int NumPossibleCpus() {

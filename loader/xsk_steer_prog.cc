@@ -12,26 +12,11 @@
 #include "absl/strings/str_join.h"
 #include "loader/errors.h"
 #include "loader/log.h"
+#include "loader/pins.h"
 #include "xsk_steer.skel.h"
 
 namespace xskit {
 namespace {
-
-std::string PinPath(const std::string& dir, const char* name) {
-  return absl::StrCat(dir, "/", name);
-}
-
-absl::StatusOr<Fd> OpenPin(const std::string& dir, const char* name) {
-  std::string path = PinPath(dir, name);
-  int fd = bpf_obj_get(path.c_str());
-  if (fd < 0) return ErrnoError(absl::StrCat("open pin ", path), errno);
-  return Fd(fd);
-}
-
-absl::Status PinFd(int fd, const std::string& path) {
-  if (bpf_obj_pin(fd, path.c_str()) != 0) return ErrnoError(absl::StrCat("pin ", path), errno);
-  return absl::OkStatus();
-}
 
 int NumPossibleCpus() {
   int n = libbpf_num_possible_cpus();

@@ -41,6 +41,7 @@
 #include "selftests/lib/netns.h"
 #include "selftests/lib/packet.h"
 #include "selftests/lib/traffic.h"
+#include "selftests/lib/workload.h"
 
 extern char** environ;
 
@@ -295,10 +296,8 @@ class ExporterTest : public ::testing::Test {
       XSKIT_SKIP("Debian's prometheus is not installed (scripts/install-deps)");
   }
 
-  CmdResult Loader(std::vector<std::string> args, const std::string& netns = "") {
-    std::vector<std::string> argv = {Bin("loader/xsk-loader"), "--pin-root", root_.path()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCmd(argv, netns.empty() ? pair_.ns_a() : netns);
+  CmdResult Loader(const std::vector<std::string>& args, const std::string& netns = "") {
+    return testing::RunLoader(root_.path(), netns.empty() ? pair_.ns_a() : netns, args);
   }
 
   // Starts xsk-exporter on `port` (0: any); returns the bound port or 0.
@@ -373,34 +372,15 @@ class ExporterTest : public ::testing::Test {
   }
 
   std::unique_ptr<XskSocket> OpenSocket() {
-    std::unique_ptr<XskSocket> sock;
-    InNetns(pair_.ns_a(), [&] {
-      auto s = XskSocket::Open(pair_.dev_a(), 0, {.pin_root = root_.path()});
-      if (s.ok()) sock = std::move(*s);
-    });
-    return sock;
+    return testing::OpenSocketIn(pair_.ns_a(), pair_.dev_a(), 0, root_.path());
   }
 
   std::vector<std::vector<uint8_t>> Udp(int n, uint16_t dport) {
-    std::vector<std::vector<uint8_t>> frames;
-    for (int i = 0; i < n; i++)
-      frames.push_back(Packet()
-                           .Eth(pair_.mac_a(), pair_.mac_b())
-                           .IPv4(NetnsPair::kIpB, NetnsPair::kIpA)
-                           .Udp(static_cast<uint16_t>(20000 + i), dport)
-                           .Payload(32)
-                           .Build());
-    return frames;
+    return testing::UdpFrames(pair_, n, dport);
   }
 
   static uint64_t ReceiveAll(XskSocket& sock, uint64_t want) {
-    uint64_t got = 0;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (got < want && std::chrono::steady_clock::now() < deadline) {
-      auto n = sock.Receive(50, [](std::span<const uint8_t>) {});
-      if (n.ok()) got += *n;
-    }
-    return got;
+    return testing::ReceiveAll(sock, want);
   }
 
   // `metric{ifname=...,netns=...}` selectors for this test's interface.

@@ -26,7 +26,8 @@ class LoaderCliTest : public ::testing::Test {
  protected:
   void SetUp() override { testing::EnsureBpffs(); }
 
-  std::vector<std::string> Loader(std::vector<std::string> args) {
+  // The xsk-loader command line for ARGS under this test's pin root.
+  std::vector<std::string> Loader(const std::vector<std::string>& args) {
     std::vector<std::string> argv = {Bin("loader/xsk-loader"), "--pin-root", root_.path()};
     argv.insert(argv.end(), args.begin(), args.end());
     return argv;

@@ -14,6 +14,7 @@
 #include "selftests/lib/netns.h"
 #include "selftests/lib/packet.h"
 #include "selftests/lib/traffic.h"
+#include "selftests/lib/workload.h"
 
 namespace xskit {
 namespace {
@@ -23,15 +24,14 @@ using testing::CmdResult;
 using testing::InNetns;
 using testing::NetnsPair;
 using testing::Packet;
+using testing::ReceiveAll;
 using testing::RunCmd;
 using testing::UdpSink;
 
 class SteerNetnsTest : public ::testing::Test {
  protected:
-  CmdResult Loader(std::vector<std::string> args) {
-    std::vector<std::string> argv = {Bin("loader/xsk-loader"), "--pin-root", root_.path()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCmd(argv, pair_.ns_a());
+  CmdResult Loader(const std::vector<std::string>& args) {
+    return testing::RunLoader(root_.path(), pair_.ns_a(), args);
   }
 
   nlohmann::json Status() {
@@ -45,42 +45,11 @@ class SteerNetnsTest : public ::testing::Test {
   }
 
   std::unique_ptr<XskSocket> OpenSocket(uint32_t queue = 0) {
-    std::unique_ptr<XskSocket> sock;
-    InNetns(pair_.ns_a(), [&] {
-      auto s = XskSocket::Open(pair_.dev_a(), queue, {.pin_root = root_.path()});
-      ASSERT_TRUE(s.ok()) << s.status();
-      sock = std::move(*s);
-    });
-    return sock;
+    return testing::OpenSocketIn(pair_.ns_a(), pair_.dev_a(), queue, root_.path());
   }
 
-  // UDP frames from b to a's address, to `dport`.
   std::vector<std::vector<uint8_t>> Udp(int n, uint16_t dport) {
-    std::vector<std::vector<uint8_t>> frames;
-    for (int i = 0; i < n; i++)
-      frames.push_back(Packet()
-                           .Eth(pair_.mac_a(), pair_.mac_b())
-                           .IPv4(NetnsPair::kIpB, NetnsPair::kIpA)
-                           .Udp(static_cast<uint16_t>(20000 + i), dport)
-                           .Payload(32)
-                           .Build());
-    return frames;
-  }
-
-  static uint64_t ReceiveAll(XskSocket& sock, uint64_t want) {
-    uint64_t got = 0;
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (std::chrono::steady_clock::now() < deadline) {
-      auto n = sock.Receive(50, [](std::span<const uint8_t>) {});
-      if (n.ok()) got += *n;
-      if (got >= want) {
-        // Anything beyond `want` would be a bug: give it a moment to show.
-        auto extra = sock.Receive(100, [](std::span<const uint8_t>) {});
-        if (extra.ok()) got += *extra;
-        break;
-      }
-    }
-    return got;
+    return testing::UdpFrames(pair_, n, dport);
   }
 
   bool LinkHasXdp() {

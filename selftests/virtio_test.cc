@@ -13,6 +13,7 @@
 #include "selftests/lib/netns.h"
 #include "selftests/lib/packet.h"
 #include "selftests/lib/traffic.h"
+#include "selftests/lib/workload.h"
 
 namespace xskit {
 namespace {
@@ -21,7 +22,6 @@ using testing::Bin;
 using testing::CmdResult;
 using testing::InNetns;
 using testing::NetnsPair;
-using testing::Packet;
 using testing::RunCmd;
 
 std::pair<std::string, std::string> VirtioPair() {
@@ -43,10 +43,8 @@ class VirtioTest : public ::testing::Test {
     pair_ = std::make_unique<NetnsPair>(NetnsPair::Options{.existing_a = a, .existing_b = b});
   }
 
-  CmdResult Loader(std::vector<std::string> args) {
-    std::vector<std::string> argv = {Bin("loader/xsk-loader"), "--pin-root", root_.path()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCmd(argv, pair_->ns_a());
+  CmdResult Loader(const std::vector<std::string>& args) {
+    return testing::RunLoader(root_.path(), pair_->ns_a(), args);
   }
 
   testing::TestPinRoot root_;
@@ -76,30 +74,15 @@ TEST_F(VirtioTest, NativeSteeringOnVirtioNet) {
   constexpr int kMatching = 60, kOther = 15;
   CmdResult a = Loader({"attach", pair_->dev_a(), "--mode", "native", "--match", "udp:4791"});
   ASSERT_EQ(a.status, 0) << a.output;
-  std::unique_ptr<XskSocket> sock;
-  InNetns(pair_->ns_a(), [&] {
-    auto s = XskSocket::Open(pair_->dev_a(), 0, {.pin_root = root_.path()});
-    ASSERT_TRUE(s.ok()) << s.status();
-    sock = std::move(*s);
-  });
+  auto sock = testing::OpenSocketIn(pair_->ns_a(), pair_->dev_a(), 0, root_.path());
   ASSERT_TRUE(sock);
   testing::UdpSink stack(pair_->ns_a(), 9999);
-  std::vector<std::vector<uint8_t>> frames;
-  for (int i = 0; i < kMatching + kOther; i++)
-    frames.push_back(Packet()
-                         .Eth(pair_->mac_a(), pair_->mac_b())
-                         .IPv4(NetnsPair::kIpB, NetnsPair::kIpA)
-                         .Udp(static_cast<uint16_t>(3000 + i), i < kMatching ? 4791 : 9999)
-                         .Payload(64)
-                         .Build());
+  auto frames = testing::UdpFrames(*pair_, kMatching, 4791, 64);
+  auto other = testing::UdpFrames(*pair_, kOther, 9999, 64);
+  frames.insert(frames.end(), other.begin(), other.end());
   testing::SendFrames(pair_->ns_b(), pair_->dev_b(), frames);
 
-  uint64_t got = 0;
-  for (int i = 0; i < 100 && got < kMatching; i++) {
-    auto n = sock->Receive(50, [](std::span<const uint8_t>) {});
-    if (n.ok()) got += *n;
-  }
-  EXPECT_EQ(got, static_cast<uint64_t>(kMatching));
+  EXPECT_EQ(testing::ReceiveAll(*sock, kMatching), static_cast<uint64_t>(kMatching));
   EXPECT_EQ(stack.Drain(), static_cast<uint64_t>(kOther));
   CmdResult st = Loader({"status", pair_->dev_a(), "--json"});
   auto j = nlohmann::json::parse(st.output, nullptr, false);
