@@ -615,10 +615,31 @@ static __always_inline void count_drop(struct sk_buff *skb, __u32 reason)
 	count_u64(&drops, &k);
 }
 
+/* The per-drop path, kept short: BTF-typed pointers are read directly
+ * (plain loads, no bpf_probe_read_kernel calls) and the per-CPU slot is
+ * bumped without an atomic. */
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(btf_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	count_drop(skb, reason);
+	struct xsk_probes_drop_key k = {};
+	struct net_device *dev = skb->dev;
+	struct sock *sk = skb->sk;
+	__u64 one = 1, *v;
+
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_CONSUMED) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED))
+		return 0;
+	if (dev) {
+		k.ifindex = dev->ifindex;
+		k.netns_ino = dev->nd_net.net->ns.inum;
+	}
+	k.xsk = sk && sk->__sk_common.skc_family == AF_XDP;
+	k.reason = reason;
+	v = bpf_map_lookup_elem(&drops, &k);
+	if (v)
+		*v += 1;
+	else
+		bpf_map_update_elem(&drops, &k, &one, BPF_NOEXIST);
 	return 0;
 }
 
