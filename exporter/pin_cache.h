@@ -53,6 +53,8 @@ class PinCache {
   const PinnedProbes* probes() const { return probes_.get(); }
   bool probes_pinned() const { return probes_ino_ != 0; }
   const PinLayout& pins() const { return pins_; }
+  // --interfaces was given: only those interfaces are published.
+  bool filtered() const { return !interfaces_.empty(); }
   // How many (re-)opens happened (tests, logs).
   uint64_t opens() const { return opens_; }
   void set_may_reopen(bool v) { may_reopen_ = v; }

@@ -9,6 +9,9 @@
 
 #include <cstring>
 #include <map>
+#include <sys/stat.h>
+#include <filesystem>
+#include <optional>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
@@ -59,17 +62,35 @@ bool Available(const xsk_probes_info& info, xsk_probes_signal s) {
          m == XSK_PROBES_MODE_TRACEPOINT;
 }
 
-// Where a drop or an XDP error happened: an attached interface by its
+// The labels of the device a probe key names: an attached interface by its
 // labels; another device of the exporter's own namespace by its name; any
 // other by ifindex and namespace inode (names there are not ours to read).
-// Host drops are published too, so an operator sees AF_XDP's (xsk="true")
-// beside everything else.
-IfaceLabels DropSite(const IfaceIndex& ifaces, uint64_t netns_ino, uint32_t ifindex,
-                     uint64_t self_netns) {
+// Devices xskit is not attached to are published too: a Tx-only AF_XDP
+// application needs no steering, and host drops belong beside AF_XDP's.
+// With --interfaces only the selected (attached) ones are.
+// Names of the namespaces under /run/netns by inode (a stat each: no
+// privilege needed, unlike entering them to read device names).
+std::map<uint64_t, std::string> NetnsNames() {
+  std::map<uint64_t, std::string> names;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/run/netns", ec)) {
+    struct stat st {};
+    if (::stat(e.path().c_str(), &st) == 0) names[st.st_ino] = e.path().filename().string();
+  }
+  return names;
+}
+
+std::optional<IfaceLabels> SiteOf(const IfaceIndex& ifaces, uint64_t netns_ino, uint32_t ifindex,
+                                  uint64_t self_netns, bool filtered,
+                                  const std::map<uint64_t, std::string>& netns_names) {
   if (const IfaceLabels* l = ifaces.Find(netns_ino, ifindex)) return *l;
+  if (filtered) return std::nullopt;
   IfaceLabels out;
   bool own = netns_ino == self_netns || netns_ino == 0;
-  if (!own) out.netns = absl::StrCat("ns", netns_ino);
+  if (!own) {
+    auto it = netns_names.find(netns_ino);
+    out.netns = it != netns_names.end() ? it->second : absl::StrCat("ns", netns_ino);
+  }
   char buf[IF_NAMESIZE] = {};
   if (ifindex != 0)
     out.ifname = own && if_indextoname(ifindex, buf) ? std::string(buf) : absl::StrCat("if", ifindex);
@@ -106,6 +127,10 @@ void XskCollector::CollectProbes(std::vector<prometheus::MetricFamily>& out) con
   }
 
   IfaceIndex ifaces(cache_.ifaces());
+  const std::map<uint64_t, std::string> netns_names = NetnsNames();
+  auto site = [&](uint64_t netns_ino, uint32_t ifindex) {
+    return SiteOf(ifaces, netns_ino, ifindex, self_netns_, cache_.filtered(), netns_names);
+  };
   auto read_error = [this](const char* what, const absl::Status& st) {
     Error("probes_read", absl::StrCat(what, ": ", st.message()));
   };
@@ -138,7 +163,7 @@ void XskCollector::CollectProbes(std::vector<prometheus::MetricFamily>& out) con
   const std::vector<double> batch_bounds = BatchBucketBounds();
   if (auto rows = p->ReadTx(); rows.ok()) {
     for (const auto& [k, v] : *rows) {
-      const IfaceLabels* l = ifaces.Find(k.netns_ino, k.ifindex);
+      auto l = site(k.netns_ino, k.ifindex);
       if (!l) continue;
       Labels q = Queue(*l, k.queue);
       if (batch_on) {
@@ -171,7 +196,7 @@ void XskCollector::CollectProbes(std::vector<prometheus::MetricFamily>& out) con
   bool bp_on = Available(info, XSK_PROBES_SIG_BACKPRESSURE);
   if (auto rows = p->ReadTxErrors(); rows.ok()) {
     for (const auto& [k, n] : *rows) {
-      const IfaceLabels* l = ifaces.Find(k.q.netns_ino, k.q.ifindex);
+      auto l = site(k.q.netns_ino, k.q.ifindex);
       if (!l) continue;
       Labels q = Queue(*l, k.q.queue);
       if (bp_on) {
@@ -196,7 +221,7 @@ void XskCollector::CollectProbes(std::vector<prometheus::MetricFamily>& out) con
     if (auto rows = p->ReadLatency(); rows.ok()) {
       const std::vector<double> bounds = LatencyBucketBounds();
       for (const auto& [k, v] : *rows) {
-        const IfaceLabels* l = ifaces.Find(k.netns_ino, k.ifindex);
+        auto l = site(k.netns_ino, k.ifindex);
         if (!l) continue;
         std::vector<uint64_t> per(v.hist, v.hist + XSK_PROBES_LAT_BUCKETS);
         uint64_t in_buckets = 0;
@@ -217,7 +242,9 @@ void XskCollector::CollectProbes(std::vector<prometheus::MetricFamily>& out) con
   if (Available(info, XSK_PROBES_SIG_DROPS)) {
     if (auto rows = p->ReadDrops(); rows.ok()) {
       for (const auto& [k, n] : *rows) {
-        IfaceLabels where = DropSite(ifaces, k.netns_ino, k.ifindex, self_netns_);
+        auto where_or = site(k.netns_ino, k.ifindex);
+        if (!where_or) continue;
+        const IfaceLabels& where = *where_or;
         std::string reason =
             reasons_ ? reasons_->Name(k.reason) : absl::StrCat("reason_", k.reason);
         drops.Add({{"reason", reason},
@@ -240,7 +267,9 @@ void XskCollector::CollectProbes(std::vector<prometheus::MetricFamily>& out) con
   if (Available(info, XSK_PROBES_SIG_XDP_ERRORS)) {
     if (auto rows = p->ReadXdpErrors(); rows.ok()) {
       for (const auto& [k, n] : *rows) {
-        IfaceLabels where = DropSite(ifaces, k.netns_ino, k.ifindex, self_netns_);
+        auto where_or = site(k.netns_ino, k.ifindex);
+        if (!where_or) continue;
+        const IfaceLabels& where = *where_or;
         if (k.event == XSK_PROBES_XDP_REDIRECT_ERR)
           redirect.Add({{"ifname", where.ifname},
                         {"netns", where.netns},

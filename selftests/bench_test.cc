@@ -3,19 +3,25 @@
 //    received or dropped for a reason the probes (or the socket's own
 //    statistics) name;
 //  - its --json result parses, and its counters agree with what
-//    `xsk-loader status --json` reads from the same pins for the same run
-//    (the exporter publishes those same maps);
+//    `xsk-loader status --json` and xsk-exporter's /metrics read from the
+//    same pins for the same run;
 //  - with no interface it builds its sandbox and removes it at exit.
+#include <signal.h>
+#include <sys/wait.h>
+#include <net/if.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <thread>
+#include <fcntl.h>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "selftests/lib/fixtures.h"
+#include "selftests/lib/http.h"
 #include "selftests/lib/netns.h"
 
 namespace xskit {
@@ -81,6 +87,7 @@ class BenchToolTest : public ::testing::Test {
     rx_ = new json(ParseResult(rx_out));
     if (tx_->is_discarded() || tx_->is_null()) tx_raw_ = tx_out.output;
     if (rx_->is_discarded() || rx_->is_null()) rx_raw_ = rx_out.output;
+    metrics_ = new std::string(ScrapeExporter());
     status_a_ = new json(json::parse(Loader({"status", "--json"}, pair_->ns_a()).output, nullptr, false));
     status_b_ = new json(json::parse(Loader({"status", pair_->dev_b(), "--json"}, pair_->ns_b()).output,
                                      nullptr, false));
@@ -94,6 +101,45 @@ class BenchToolTest : public ::testing::Test {
     delete rx_;
     delete status_a_;
     delete status_b_;
+    delete metrics_;
+  }
+
+  // One scrape of a real xsk-exporter over this run's pins.
+  static std::string ScrapeExporter() {
+    int port = testing::FreeLoopbackPort();
+    pid_t pid = fork();
+    if (pid == 0) {
+      int devnull = open("/dev/null", O_WRONLY);
+      dup2(devnull, 1);
+      dup2(devnull, 2);
+      std::string exporter = Bin("exporter/xsk-exporter");
+      std::string addr = absl::StrCat("127.0.0.1:", port);
+      execl(exporter.c_str(), exporter.c_str(), "--pin-root", root_->path().c_str(),
+            "--web.listen-address", addr.c_str(), nullptr);
+      _exit(127);
+    }
+    std::string body;
+    for (int i = 0; i < 100 && body.empty(); i++) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      testing::HttpReply r = testing::HttpGet(port, "/metrics");
+      if (r.status == 200) body = r.body;
+    }
+    kill(pid, SIGTERM);
+    waitpid(pid, nullptr, 0);
+    return body;
+  }
+
+  // Sum of the samples of `metric` whose labels contain every `needle`.
+  static double MetricSum(const std::string& metric, const std::vector<std::string>& needles) {
+    double sum = 0;
+    std::istringstream in(*metrics_);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(metric + "{", 0) != 0) continue;
+      bool all = true;
+      for (const auto& n : needles) all = all && line.find(n) != std::string::npos;
+      if (all) sum += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+    return sum;
   }
   static CmdResult Loader(std::vector<std::string> args, const std::string& netns = "") {
     std::vector<std::string> argv = {Bin("loader/xsk-loader"), "--pin-root", root_->path()};
@@ -107,6 +153,7 @@ class BenchToolTest : public ::testing::Test {
   static inline std::string probes_why_, tx_raw_, rx_raw_;
   static inline int tx_status_ = -1, rx_status_ = -1;
   static inline json *tx_ = nullptr, *rx_ = nullptr, *status_a_ = nullptr, *status_b_ = nullptr;
+  static inline std::string* metrics_ = nullptr;
 };
 
 TEST_F(BenchToolTest, ResultsParse) {
@@ -172,6 +219,28 @@ TEST_F(BenchToolTest, JsonAgreesWithLoaderStatusForTheSameRun) {
   EXPECT_EQ((*rx_)["steer"]["redirected"], q0["redirected"]) << "redirected agrees";
   EXPECT_EQ(Sum((*rx_)["probes"]["drops"], "skbs"), Sum((*status_b_)["probes"]["drops"], "skbs"))
       << "drops agree";
+}
+
+TEST_F(BenchToolTest, JsonAgreesWithTheExporterForTheSameRun) {
+  ASSERT_FALSE(metrics_->empty()) << "xsk-exporter did not serve /metrics";
+  // dev_b is attached (labels from its pins); dev_a only sends, so the
+  // exporter names it by namespace and ifindex (it cannot read names
+  // inside other namespaces without entering them).
+  std::string ifindex_a;
+  testing::InNetns(pair_->ns_a(), [&] {
+    ifindex_a = absl::StrCat(if_nametoindex(pair_->dev_a().c_str()));
+  });
+  std::string a = "ifname=\"if" + ifindex_a + "\",netns=\"" + pair_->ns_a() + "\"";
+  std::string b = "ifname=\"" + pair_->dev_b() + "\"";
+  EXPECT_EQ(MetricSum("xsk_steer_packets_total", {b, "outcome=\"redirected\""}),
+            (*rx_)["steer"]["redirected"].get<double>())
+      << "redirected: xsk-bench vs xsk_steer_packets_total";
+  if (!probes_) GTEST_SKIP() << "probes could not attach: " << probes_why_;
+  EXPECT_EQ(MetricSum("xsk_tx_descriptors_total", {a}), (*tx_)["probes"]["tx"]["descs"].get<double>())
+      << "descriptors: xsk-bench vs xsk_tx_descriptors_total";
+  EXPECT_EQ(MetricSum("xsk_tx_sendmsg_calls_total", {a}),
+            (*tx_)["probes"]["tx"]["sendmsg_calls"].get<double>())
+      << "sendmsg calls: xsk-bench vs xsk_tx_sendmsg_calls_total";
 }
 
 TEST(BenchToolSandbox, RunsWithoutInterfaceAndCleansUp) {

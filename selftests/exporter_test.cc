@@ -38,6 +38,7 @@
 #include "loader/xsk_socket.h"
 #include "nlohmann/json.hpp"
 #include "selftests/lib/fixtures.h"
+#include "selftests/lib/http.h"
 #include "selftests/lib/netns.h"
 #include "selftests/lib/packet.h"
 #include "selftests/lib/traffic.h"
@@ -50,6 +51,10 @@ namespace {
 
 using testing::Bin;
 using testing::CmdResult;
+using testing::FreeLoopbackPort;
+using testing::HttpGet;
+using testing::HttpReply;
+using testing::UrlEncode;
 using testing::InNetns;
 using testing::NetnsPair;
 using testing::Packet;
@@ -140,64 +145,6 @@ TEST(ExporterWebConfig, ParsesTheExporterToolkitSubsetAndChecksBcrypt) {
 }
 
 // ------------------------------------------------------------ processes
-
-// A free loopback TCP port (bound and released).
-int FreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// GET http://127.0.0.1:port/target; "" on failure. Minimal HTTP/1.0.
-struct HttpReply {
-  int status = 0;
-  std::string body;
-};
-HttpReply HttpGet(int port, const std::string& target, const std::string& extra_headers = "") {
-  HttpReply r;
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    ::close(fd);
-    return r;
-  }
-  std::string req = absl::StrCat("GET ", target, " HTTP/1.0\r\nHost: 127.0.0.1\r\n",
-                                 extra_headers, "\r\n");
-  (void)::write(fd, req.data(), req.size());
-  std::string raw;
-  char buf[8192];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof(buf))) > 0) raw.append(buf, n);
-  ::close(fd);
-  size_t sp = raw.find(' ');
-  size_t hdr_end = raw.find("\r\n\r\n");
-  if (sp == std::string::npos || hdr_end == std::string::npos) return r;
-  r.status = std::atoi(raw.c_str() + sp + 1);
-  r.body = raw.substr(hdr_end + 4);
-  return r;
-}
-
-std::string UrlEncode(const std::string& s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-      out += static_cast<char>(c);
-    else
-      out += absl::StrFormat("%%%02X", c);
-  }
-  return out;
-}
 
 // A daemon started by the test, stopped (SIGTERM, then SIGKILL) when the
 // object goes; its stdout is a pipe, its stderr a log file.
@@ -317,7 +264,7 @@ class ExporterTest : public ::testing::Test {
 
   // Starts Prometheus scraping the exporter every second.
   bool StartPrometheus() {
-    prom_port_ = FreePort();
+    prom_port_ = FreeLoopbackPort();
     std::ofstream(tmp_.path() + "/prometheus.yml")
         << "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n"
         << "scrape_configs:\n  - job_name: xsk\n    static_configs:\n"

@@ -59,7 +59,9 @@ struct QueryResult {
 
 QueryResult Query(int port, const std::string& expr) {
   int status = 0;
-  std::string body = HttpGet(port, "/api/v1/query?query=" + UrlEncode(expr), &status);
+  HttpReply reply = HttpGet(port, "/api/v1/query?query=" + UrlEncode(expr));
+  status = reply.status;
+  std::string body = reply.body;
   QueryResult r;
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (status != 200 || j.is_discarded() || j.value("status", "") != "success") {
@@ -137,8 +139,10 @@ class EndToEndTest : public ::testing::Test {
   std::set<std::string> Unavailable(const std::string& instance) {
     std::set<std::string> out;
     int status = 0;
-    std::string body = HttpGet(prom_port_, "/api/v1/query?query=" +
-        UrlEncode("xsk_probe_coverage{mode=\"unavailable\",instance=\"" + instance + "\"}"), &status);
+    HttpReply reply = HttpGet(prom_port_, "/api/v1/query?query=" +
+        UrlEncode("xsk_probe_coverage{mode=\"unavailable\",instance=\"" + instance + "\"}"));
+    status = reply.status;
+    std::string body = reply.body;
     auto j = nlohmann::json::parse(body, nullptr, false);
     if (!j.is_discarded() && j.contains("data"))
       for (const auto& s : j["data"]["result"]) out.insert(s["metric"].value("signal", ""));
@@ -160,7 +164,7 @@ TEST_F(EndToEndTest, EveryPanelQueryReturnsData) {
       dir_ + "/exporter.log");
   ASSERT_TRUE(WaitFor([&] {
     int st = 0;
-    HttpGet(exporter_port, "/metrics", &st);
+    st = HttpGet(exporter_port, "/metrics").status;
     return st == 200;
   }, 10000)) << "xsk-exporter serves /metrics; log:\n" << ReadFile(dir_ + "/exporter.log");
 
@@ -181,7 +185,7 @@ TEST_F(EndToEndTest, EveryPanelQueryReturnsData) {
   // Template variables: the values a user would pick, checked to be among
   // what the variables' own label_values() queries offer.
   auto label_values = [&](const std::string& label, const std::string& match) {
-    std::string body = HttpGet(prom_port_, "/api/v1/label/" + label + "/values?match[]=" + UrlEncode(match));
+    std::string body = HttpGet(prom_port_, "/api/v1/label/" + label + "/values?match[]=" + UrlEncode(match)).body;
     auto j = nlohmann::json::parse(body, nullptr, false);
     std::set<std::string> out;
     if (!j.is_discarded() && j.contains("data"))

@@ -17,6 +17,8 @@
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"
 
+#include "selftests/lib/http.h"
+
 namespace xskit::testing {
 
 // The source tree (from this file's path) and files in it.
@@ -41,12 +43,6 @@ class Child {
   int status_ = -1;
 };
 
-// A free TCP port on 127.0.0.1 (bound and released; the caller binds it next).
-int FreeLoopbackPort();
-
-// GET http://127.0.0.1:port/path; the body, or "" with *status != 200.
-std::string HttpGet(int port, const std::string& path, int* status = nullptr);
-std::string UrlEncode(const std::string& s);
 
 struct PanelQuery {
   std::string dashboard, panel, ref_id, expr;
