@@ -23,15 +23,32 @@ int NumPossibleCpus() {
   return n > 0 ? n : 1;
 }
 
-// Per-queue counters summed over CPUs.
+// Per-queue counters summed over CPUs: one BPF_MAP_LOOKUP_BATCH for all
+// queues (an exporter scrape reads every queue), one lookup per queue where
+// the kernel has no batch operation for arrays.
 absl::StatusOr<std::vector<xsk_steer_counters>> ReadCountersFd(int fd, uint32_t nr_queues) {
-  std::vector<xsk_steer_counters> per_cpu(NumPossibleCpus());
+  const int cpus = NumPossibleCpus();
+  std::vector<xsk_steer_counters> per_cpu(static_cast<size_t>(cpus) * nr_queues);
   std::vector<xsk_steer_counters> out(nr_queues);
-  for (uint32_t q = 0; q < nr_queues; q++) {
-    if (bpf_map_lookup_elem(fd, &q, per_cpu.data()) != 0)
+  std::vector<uint32_t> keys(nr_queues);
+  uint32_t count = nr_queues, out_batch = 0;
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  bool batched = bpf_map_lookup_batch(fd, nullptr, &out_batch, keys.data(), per_cpu.data(),
+                                      &count, &opts) == 0 ||
+                 (errno == ENOENT && count == nr_queues);
+  for (uint32_t i = 0; i < nr_queues; i++) {
+    const xsk_steer_counters* row = &per_cpu[static_cast<size_t>(i) * cpus];
+    uint32_t q = i;
+    if (batched) {
+      q = keys[i];
+    } else if (bpf_map_lookup_elem(fd, &q, per_cpu.data()) != 0) {
       return ErrnoError(absl::StrCat("read counters of queue ", q), errno);
-    for (const auto& c : per_cpu)
-      for (int o = 0; o < XSK_STEER_NR_OUTCOMES; o++) out[q].packets[o] += c.packets[o];
+    } else {
+      row = per_cpu.data();
+    }
+    if (q >= nr_queues) continue;
+    for (int c = 0; c < cpus; c++)
+      for (int o = 0; o < XSK_STEER_NR_OUTCOMES; o++) out[q].packets[o] += row[c].packets[o];
   }
   return out;
 }
