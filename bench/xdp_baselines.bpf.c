@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /* Baselines the steering benchmark compares xsk_steer against, built in the
  * same run: the cheapest XDP program, the plain one-socket-per-queue
- * redirect, and that redirect plus one per-CPU counter. Owned by
- * bench/steer_bench.cc. */
+ * redirect, and that redirect plus one per-CPU counter (bench/steer_bench.cc),
+ * and an empty drop probe (bench/probes_bench.cc). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
@@ -42,6 +42,15 @@ int xdp_redirect_counted(struct xdp_md *ctx)
 	if (c)
 		(*c)++;
 	return ret;
+}
+
+/* The floor under any drop probe: an empty tp_btf/kfree_skb program, whose
+ * run time in the kernel's BPF statistics is the trampoline and the
+ * statistics' own clock reads (bench/probes_bench.cc). */
+SEC("tp_btf/kfree_skb")
+int kfree_skb_empty(void *ctx)
+{
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
