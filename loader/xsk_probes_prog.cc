@@ -20,12 +20,9 @@
 #include "absl/strings/str_cat.h"
 #include "loader/errors.h"
 #include "loader/log.h"
+#include "loader/percpu_maps.h"
 #include "loader/pins.h"
 #include "xsk_probes.skel.h"
-
-#ifndef ENOTSUPP
-#define ENOTSUPP 524  // the kernel's internal "not supported"
-#endif
 
 namespace xskit {
 namespace {
@@ -315,69 +312,6 @@ xsk_probes_info InfoOf(const std::vector<SignalMode>& signals) {
   return info;
 }
 
-int NumPossibleCpus() {
-  int n = libbpf_num_possible_cpus();
-  return n > 0 ? n : 1;
-}
-
-// Walks a per-CPU hash, folding each key's per-CPU values with `add`.
-// Every entry of a per-CPU hash map, summed over CPUs with `add`. Read in
-// batches (BPF_MAP_LOOKUP_BATCH: one syscall per 256 entries, which keeps
-// a scrape of many queues and drop reasons short); element by element
-// where the kernel refuses batches.
-template <typename K, typename V>
-absl::StatusOr<std::vector<std::pair<K, V>>> ReadPerCpuHash(
-    int fd, const char* what, const std::function<void(V&, const V&)>& add) {
-  static_assert(sizeof(V) % 8 == 0, "per-CPU values are laid out in 8-byte steps");
-  const int cpus = NumPossibleCpus();
-  std::vector<std::pair<K, V>> out;
-  auto sum_of = [&](const V* per_cpu) {
-    V sum{};
-    for (int c = 0; c < cpus; c++) add(sum, per_cpu[c]);
-    return sum;
-  };
-
-  constexpr uint32_t kChunk = 256;
-  std::vector<K> keys(kChunk);
-  std::vector<V> values(static_cast<size_t>(kChunk) * cpus);
-  uint64_t in_batch = 0, out_batch = 0;  // the kernel's cursor (a bucket index for hash maps)
-  bool first = true;
-  while (true) {
-    uint32_t count = kChunk;
-    LIBBPF_OPTS(bpf_map_batch_opts, opts);
-    int err = bpf_map_lookup_batch(fd, first ? nullptr : &in_batch, &out_batch, keys.data(),
-                                   values.data(), &count, &opts);
-    int e = err ? errno : 0;
-    if (err && e != ENOENT) {
-      if (first && (e == EINVAL || e == ENOTSUPP || e == EOPNOTSUPP || e == ENOSPC)) break;
-      return ErrnoError(absl::StrCat("read ", what, " (batch)"), e);
-    }
-    for (uint32_t i = 0; i < count; i++)
-      out.emplace_back(keys[i], sum_of(&values[static_cast<size_t>(i) * cpus]));
-    if (e == ENOENT) return out;  // that was the last batch
-    in_batch = out_batch;
-    first = false;
-  }
-
-  // Element by element.
-  std::vector<V> per_cpu(cpus);
-  K key{}, next{};
-  const K* prev = nullptr;
-  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-    if (bpf_map_lookup_elem(fd, &next, per_cpu.data()) == 0) {
-      out.emplace_back(next, sum_of(per_cpu.data()));
-    } else if (errno != ENOENT) {
-      return ErrnoError(absl::StrCat("read ", what), errno);
-    }
-    key = next;
-    prev = &key;
-  }
-  if (errno != ENOENT) return ErrnoError(absl::StrCat("walk ", what), errno);
-  return out;
-}
-
-void AddU64(uint64_t& a, const uint64_t& b) { a += b; }
-
 }  // namespace
 
 // -------------------------------------------------------------- names
@@ -518,98 +452,6 @@ absl::Status XskProbesProg::Pin(const std::string& dir) const {
   if (bpf_obj_pin(bpf_map__fd(skel_->maps.probes_info), info.c_str()) != 0)
     return ErrnoError(absl::StrCat("pin ", info), errno);
   return absl::OkStatus();
-}
-
-// ---------------------------------------------------------- PinnedProbes
-
-absl::StatusOr<PinnedProbes> PinnedProbes::Open(const std::string& dir) {
-  PinnedProbes p;
-  p.dir_ = dir;
-  XSKIT_ASSIGN_OR_RETURN(p.info_map_, OpenPin(dir, kPinProbesInfo));
-  uint32_t key = 0;
-  if (bpf_map_lookup_elem(p.info_map_.get(), &key, &p.info_) != 0)
-    return ErrnoError(absl::StrCat("read ", PinPath(dir, kPinProbesInfo)), errno);
-  if (p.info_.version != XSK_PROBES_INFO_VERSION)
-    return Error(ExitCode::kInternal,
-                 absl::StrCat(dir, " was pinned by another xskit version (probes_info v",
-                              p.info_.version, "); detach it with that version"));
-  XSKIT_ASSIGN_OR_RETURN(p.tx_, OpenPin(dir, kPinTxStats));
-  XSKIT_ASSIGN_OR_RETURN(p.tx_errors_, OpenPin(dir, kPinTxErrors));
-  XSKIT_ASSIGN_OR_RETURN(p.drops_, OpenPin(dir, kPinDrops));
-  XSKIT_ASSIGN_OR_RETURN(p.xdp_errors_, OpenPin(dir, kPinXdpErrors));
-  XSKIT_ASSIGN_OR_RETURN(p.alloc_, OpenPin(dir, kPinAllocStats));
-  XSKIT_ASSIGN_OR_RETURN(p.latency_, OpenPin(dir, kPinLatency));
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d))
-      if (absl::StartsWith(e->d_name, "link_")) p.links_++;
-    ::closedir(d);
-  }
-  return p;
-}
-
-absl::StatusOr<PinnedProbes::Entries<xsk_probes_qkey, xsk_probes_tx>> PinnedProbes::ReadTx()
-    const {
-  return ReadPerCpuHash<xsk_probes_qkey, xsk_probes_tx>(
-      tx_.get(), "tx_stats", [](xsk_probes_tx& a, const xsk_probes_tx& b) {
-        a.calls += b.calls;
-        a.descs += b.descs;
-        for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++) a.hist[i] += b.hist[i];
-        a.errors += b.errors;
-        a.stalls += b.stalls;
-        a.linear_skbs += b.linear_skbs;
-        a.frag_skbs += b.frag_skbs;
-        a.alloc_fail += b.alloc_fail;
-        a.xmit_busy += b.xmit_busy;
-        a.poll_calls += b.poll_calls;
-        a.poll_descs += b.poll_descs;
-        if (b.gauge_ns > a.gauge_ns) {
-          a.gauge_ns = b.gauge_ns;
-          a.cq_size = b.cq_size;
-          a.cq_pending = b.cq_pending;
-          a.in_flight = b.in_flight;
-          a.tx_budget = b.tx_budget;
-        }
-      });
-}
-
-absl::StatusOr<PinnedProbes::Entries<xsk_probes_err_key, uint64_t>> PinnedProbes::ReadTxErrors()
-    const {
-  return ReadPerCpuHash<xsk_probes_err_key, uint64_t>(tx_errors_.get(), "tx_errors", AddU64);
-}
-
-absl::StatusOr<PinnedProbes::Entries<xsk_probes_drop_key, uint64_t>> PinnedProbes::ReadDrops()
-    const {
-  return ReadPerCpuHash<xsk_probes_drop_key, uint64_t>(drops_.get(), "drops", AddU64);
-}
-
-absl::StatusOr<PinnedProbes::Entries<xsk_probes_xdp_key, uint64_t>>
-PinnedProbes::ReadXdpErrors() const {
-  return ReadPerCpuHash<xsk_probes_xdp_key, uint64_t>(xdp_errors_.get(), "xdp_errors", AddU64);
-}
-
-absl::StatusOr<xsk_probes_alloc> PinnedProbes::ReadAlloc() const {
-  std::vector<xsk_probes_alloc> per_cpu(NumPossibleCpus());
-  uint32_t key = 0;
-  if (bpf_map_lookup_elem(alloc_.get(), &key, per_cpu.data()) != 0)
-    return ErrnoError("read alloc_stats", errno);
-  xsk_probes_alloc sum{};
-  for (const auto& a : per_cpu) {
-    sum.bulk_calls += a.bulk_calls;
-    sum.bulk_objs += a.bulk_objs;
-    sum.napi_build_skb += a.napi_build_skb;
-    sum.napi_build_fail += a.napi_build_fail;
-  }
-  return sum;
-}
-
-absl::StatusOr<PinnedProbes::Entries<xsk_probes_qkey, xsk_probes_latency>>
-PinnedProbes::ReadLatency() const {
-  return ReadPerCpuHash<xsk_probes_qkey, xsk_probes_latency>(
-      latency_.get(), "latency", [](xsk_probes_latency& a, const xsk_probes_latency& b) {
-        for (int i = 0; i < XSK_PROBES_LAT_BUCKETS; i++) a.hist[i] += b.hist[i];
-        a.count += b.count;
-        a.sum_ns += b.sum_ns;
-      });
 }
 
 // ------------------------------------------------------ attach / detach

@@ -12,16 +12,12 @@
 #include "absl/strings/str_join.h"
 #include "loader/errors.h"
 #include "loader/log.h"
+#include "loader/percpu_maps.h"
 #include "loader/pins.h"
 #include "xsk_steer.skel.h"
 
 namespace xskit {
 namespace {
-
-int NumPossibleCpus() {
-  int n = libbpf_num_possible_cpus();
-  return n > 0 ? n : 1;
-}
 
 // Per-queue counters summed over CPUs: one BPF_MAP_LOOKUP_BATCH for all
 // queues (an exporter scrape reads every queue), one lookup per queue where

@@ -1,0 +1,115 @@
+// PinnedProbes: the read side of the probes' pins (status, top, the
+// exporter). The load/attach side is in xsk_probes_prog.cc.
+#include <bpf/bpf.h>
+#include <dirent.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "loader/errors.h"
+#include "loader/percpu_maps.h"
+#include "loader/pins.h"
+#include "loader/xsk_probes_prog.h"
+
+namespace xskit {
+namespace {
+
+void AddU64(uint64_t& a, const uint64_t& b) { a += b; }
+
+}  // namespace
+
+// ---------------------------------------------------------- PinnedProbes
+
+absl::StatusOr<PinnedProbes> PinnedProbes::Open(const std::string& dir) {
+  PinnedProbes p;
+  p.dir_ = dir;
+  XSKIT_ASSIGN_OR_RETURN(p.info_map_, OpenPin(dir, kPinProbesInfo));
+  uint32_t key = 0;
+  if (bpf_map_lookup_elem(p.info_map_.get(), &key, &p.info_) != 0)
+    return ErrnoError(absl::StrCat("read ", PinPath(dir, kPinProbesInfo)), errno);
+  if (p.info_.version != XSK_PROBES_INFO_VERSION)
+    return Error(ExitCode::kInternal,
+                 absl::StrCat(dir, " was pinned by another xskit version (probes_info v",
+                              p.info_.version, "); detach it with that version"));
+  XSKIT_ASSIGN_OR_RETURN(p.tx_, OpenPin(dir, kPinTxStats));
+  XSKIT_ASSIGN_OR_RETURN(p.tx_errors_, OpenPin(dir, kPinTxErrors));
+  XSKIT_ASSIGN_OR_RETURN(p.drops_, OpenPin(dir, kPinDrops));
+  XSKIT_ASSIGN_OR_RETURN(p.xdp_errors_, OpenPin(dir, kPinXdpErrors));
+  XSKIT_ASSIGN_OR_RETURN(p.alloc_, OpenPin(dir, kPinAllocStats));
+  XSKIT_ASSIGN_OR_RETURN(p.latency_, OpenPin(dir, kPinLatency));
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d))
+      if (absl::StartsWith(e->d_name, "link_")) p.links_++;
+    ::closedir(d);
+  }
+  return p;
+}
+
+absl::StatusOr<PinnedProbes::Entries<xsk_probes_qkey, xsk_probes_tx>> PinnedProbes::ReadTx()
+    const {
+  return ReadPerCpuHash<xsk_probes_qkey, xsk_probes_tx>(
+      tx_.get(), "tx_stats", [](xsk_probes_tx& a, const xsk_probes_tx& b) {
+        a.calls += b.calls;
+        a.descs += b.descs;
+        for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++) a.hist[i] += b.hist[i];
+        a.errors += b.errors;
+        a.stalls += b.stalls;
+        a.linear_skbs += b.linear_skbs;
+        a.frag_skbs += b.frag_skbs;
+        a.alloc_fail += b.alloc_fail;
+        a.xmit_busy += b.xmit_busy;
+        a.poll_calls += b.poll_calls;
+        a.poll_descs += b.poll_descs;
+        if (b.gauge_ns > a.gauge_ns) {
+          a.gauge_ns = b.gauge_ns;
+          a.cq_size = b.cq_size;
+          a.cq_pending = b.cq_pending;
+          a.in_flight = b.in_flight;
+          a.tx_budget = b.tx_budget;
+        }
+      });
+}
+
+absl::StatusOr<PinnedProbes::Entries<xsk_probes_err_key, uint64_t>> PinnedProbes::ReadTxErrors()
+    const {
+  return ReadPerCpuHash<xsk_probes_err_key, uint64_t>(tx_errors_.get(), "tx_errors", AddU64);
+}
+
+absl::StatusOr<PinnedProbes::Entries<xsk_probes_drop_key, uint64_t>> PinnedProbes::ReadDrops()
+    const {
+  return ReadPerCpuHash<xsk_probes_drop_key, uint64_t>(drops_.get(), "drops", AddU64);
+}
+
+absl::StatusOr<PinnedProbes::Entries<xsk_probes_xdp_key, uint64_t>>
+PinnedProbes::ReadXdpErrors() const {
+  return ReadPerCpuHash<xsk_probes_xdp_key, uint64_t>(xdp_errors_.get(), "xdp_errors", AddU64);
+}
+
+absl::StatusOr<xsk_probes_alloc> PinnedProbes::ReadAlloc() const {
+  std::vector<xsk_probes_alloc> per_cpu(NumPossibleCpus());
+  uint32_t key = 0;
+  if (bpf_map_lookup_elem(alloc_.get(), &key, per_cpu.data()) != 0)
+    return ErrnoError("read alloc_stats", errno);
+  xsk_probes_alloc sum{};
+  for (const auto& a : per_cpu) {
+    sum.bulk_calls += a.bulk_calls;
+    sum.bulk_objs += a.bulk_objs;
+    sum.napi_build_skb += a.napi_build_skb;
+    sum.napi_build_fail += a.napi_build_fail;
+  }
+  return sum;
+}
+
+absl::StatusOr<PinnedProbes::Entries<xsk_probes_qkey, xsk_probes_latency>>
+PinnedProbes::ReadLatency() const {
+  return ReadPerCpuHash<xsk_probes_qkey, xsk_probes_latency>(
+      latency_.get(), "latency", [](xsk_probes_latency& a, const xsk_probes_latency& b) {
+        for (int i = 0; i < XSK_PROBES_LAT_BUCKETS; i++) a.hist[i] += b.hist[i];
+        a.count += b.count;
+        a.sum_ns += b.sum_ns;
+      });
+}
+
+}  // namespace xskit
