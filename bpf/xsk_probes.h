@@ -75,6 +75,17 @@ struct xsk_probes_drop_key {
 	__u32 pad;
 };
 
+/* The drop path's first stop (per-CPU array `drop_slots`): a direct-mapped
+ * slot per (device, reason, xsk), claimed by the first drop that hashes to
+ * it on that CPU; later drops with the same key add to it without a hash
+ * lookup, and a key that finds its slot taken goes to `drops`. User space
+ * adds both. */
+#define XSK_PROBES_DROP_SLOTS 1024
+struct xsk_probes_drop_slot {
+	struct xsk_probes_drop_key key;
+	__u64 skbs; /* 0: the slot is free */
+};
+
 enum xsk_probes_xdp_event {
 	XSK_PROBES_XDP_REDIRECT_ERR = 0, /* value: positive errno */
 	XSK_PROBES_XDP_EXCEPTION = 1,    /* value: XDP action */

@@ -45,6 +45,13 @@ struct {
 } drops SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, XSK_PROBES_DROP_SLOTS);
+	__type(key, __u32);
+	__type(value, struct xsk_probes_drop_slot);
+} drop_slots SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 1024);
 	__type(key, struct xsk_probes_xdp_key);

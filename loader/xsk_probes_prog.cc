@@ -437,7 +437,8 @@ absl::Status XskProbesProg::Pin(const std::string& dir) const {
   XSKIT_RETURN_IF_ERROR(MakeDirs(dir));
   const std::pair<const char*, bpf_map*> maps[] = {
       {kPinTxStats, skel_->maps.tx_stats},     {kPinTxErrors, skel_->maps.tx_errors},
-      {kPinDrops, skel_->maps.drops},          {kPinXdpErrors, skel_->maps.xdp_errors},
+      {kPinDrops, skel_->maps.drops},          {kPinDropSlots, skel_->maps.drop_slots},
+      {kPinXdpErrors, skel_->maps.xdp_errors},
       {kPinAllocStats, skel_->maps.alloc_stats}, {kPinLatency, skel_->maps.latency},
   };
   for (const auto& [name, map] : maps)

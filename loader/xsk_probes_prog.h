@@ -25,6 +25,7 @@ static_assert(sizeof(xsk_probes_qkey) == 16, "xsk_probes_qkey layout");
 static_assert(sizeof(xsk_probes_tx) == 184, "xsk_probes_tx layout");
 static_assert(sizeof(xsk_probes_err_key) == 24, "xsk_probes_err_key layout");
 static_assert(sizeof(xsk_probes_drop_key) == 24, "xsk_probes_drop_key layout");
+static_assert(sizeof(xsk_probes_drop_slot) == 32, "xsk_probes_drop_slot layout");
 static_assert(sizeof(xsk_probes_xdp_key) == 24, "xsk_probes_xdp_key layout");
 static_assert(sizeof(xsk_probes_alloc) == 32, "xsk_probes_alloc layout");
 static_assert(sizeof(xsk_probes_latency) == 272, "xsk_probes_latency layout");
@@ -37,6 +38,7 @@ inline constexpr const char* kPinProbesInfo = "probes_info";
 inline constexpr const char* kPinTxStats = "tx_stats";
 inline constexpr const char* kPinTxErrors = "tx_errors";
 inline constexpr const char* kPinDrops = "drops";
+inline constexpr const char* kPinDropSlots = "drop_slots";
 inline constexpr const char* kPinXdpErrors = "xdp_errors";
 inline constexpr const char* kPinAllocStats = "alloc_stats";
 inline constexpr const char* kPinLatency = "latency";
@@ -111,7 +113,7 @@ class PinnedProbes {
   std::string dir_;
   xsk_probes_info info_{};
   int links_ = 0;
-  Fd info_map_, tx_, tx_errors_, drops_, xdp_errors_, alloc_, latency_;
+  Fd info_map_, tx_, tx_errors_, drops_, drop_slots_, xdp_errors_, alloc_, latency_;
 };
 
 // `xsk-loader probes attach`: loads, attaches and pins the probes under

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -36,6 +38,7 @@ absl::StatusOr<PinnedProbes> PinnedProbes::Open(const std::string& dir) {
   XSKIT_ASSIGN_OR_RETURN(p.tx_, OpenPin(dir, kPinTxStats));
   XSKIT_ASSIGN_OR_RETURN(p.tx_errors_, OpenPin(dir, kPinTxErrors));
   XSKIT_ASSIGN_OR_RETURN(p.drops_, OpenPin(dir, kPinDrops));
+  XSKIT_ASSIGN_OR_RETURN(p.drop_slots_, OpenPin(dir, kPinDropSlots));
   XSKIT_ASSIGN_OR_RETURN(p.xdp_errors_, OpenPin(dir, kPinXdpErrors));
   XSKIT_ASSIGN_OR_RETURN(p.alloc_, OpenPin(dir, kPinAllocStats));
   XSKIT_ASSIGN_OR_RETURN(p.latency_, OpenPin(dir, kPinLatency));
@@ -79,7 +82,41 @@ absl::StatusOr<PinnedProbes::Entries<xsk_probes_err_key, uint64_t>> PinnedProbes
 
 absl::StatusOr<PinnedProbes::Entries<xsk_probes_drop_key, uint64_t>> PinnedProbes::ReadDrops()
     const {
-  return ReadPerCpuHash<xsk_probes_drop_key, uint64_t>(drops_.get(), "drops", AddU64);
+  // Drops live in two places (bpf/xsk_probes.h): each CPU's direct-mapped
+  // slots, and the hash map for keys whose slot was taken. Added up by key.
+  XSKIT_ASSIGN_OR_RETURN(auto hashed,
+                         (ReadPerCpuHash<xsk_probes_drop_key, uint64_t>(drops_.get(), "drops", AddU64)));
+  using Key = std::tuple<uint64_t, uint32_t, uint32_t, uint32_t>;
+  auto key_of = [](const xsk_probes_drop_key& k) {
+    return Key{k.netns_ino, k.ifindex, k.reason, k.xsk};
+  };
+  std::map<Key, uint64_t> sums;
+  for (const auto& [k, n] : hashed) sums[key_of(k)] += n;
+
+  const int cpus = NumPossibleCpus();
+  constexpr uint32_t kSlots = XSK_PROBES_DROP_SLOTS;
+  std::vector<xsk_probes_drop_slot> values(static_cast<size_t>(kSlots) * cpus);
+  std::vector<uint32_t> keys(kSlots);
+  uint32_t count = kSlots, out_batch = 0;
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  bool batched = bpf_map_lookup_batch(drop_slots_.get(), nullptr, &out_batch, keys.data(),
+                                      values.data(), &count, &opts) == 0 ||
+                 (errno == ENOENT && count == kSlots);
+  if (!batched) {
+    for (uint32_t i = 0; i < kSlots; i++)
+      if (bpf_map_lookup_elem(drop_slots_.get(), &i, &values[static_cast<size_t>(i) * cpus]) != 0)
+        return ErrnoError("read drop_slots", errno);
+  }
+  for (const auto& slot : values)
+    if (slot.skbs) sums[key_of(slot.key)] += slot.skbs;
+
+  Entries<xsk_probes_drop_key, uint64_t> out;
+  for (const auto& [k, n] : sums) {
+    xsk_probes_drop_key dk{};
+    std::tie(dk.netns_ino, dk.ifindex, dk.reason, dk.xsk) = k;
+    out.emplace_back(dk, n);
+  }
+  return out;
 }
 
 absl::StatusOr<PinnedProbes::Entries<xsk_probes_xdp_key, uint64_t>>
