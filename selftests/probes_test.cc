@@ -25,6 +25,7 @@
 #include "loader/xsk_socket.h"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"
+#include "selftests/lib/workload.h"
 #include "selftests/lib/packet.h"
 
 namespace xskit::testing {
@@ -244,12 +245,7 @@ TEST_F(ProbesTest, ModeIsTheExpectedOne) {
 TEST_F(ProbesTest, BatchHistogramAndTotalsAreExact) {
   NetnsPair net;
   Where a = WhereIs(net.ns_a(), net.dev_a());
-  std::unique_ptr<XskSocket> s;
-  InNetns(net.ns_a(), [&] {
-    auto r = XskSocket::Create(net.dev_a(), 0, false, XskSocket::Options{});
-    ASSERT_TRUE(r.ok()) << r.status().message();
-    s = std::move(*r);
-  });
+  auto s = testing::CreateSocketIn(net.ns_a(), net.dev_a(), 0);
   ASSERT_TRUE(s);
   const xsk_probes_tx tx0 = Tx(a, 0);
   const auto errs0 = TxErrors(a, 0);
@@ -281,12 +277,7 @@ TEST_F(ProbesTest, BatchHistogramAndTotalsAreExact) {
 TEST_F(ProbesTest, BudgetExhaustedIsTheOnlyCause) {
   NetnsPair net;
   Where a = WhereIs(net.ns_a(), net.dev_a());
-  std::unique_ptr<XskSocket> s;
-  InNetns(net.ns_a(), [&] {
-    auto r = XskSocket::Create(net.dev_a(), 0, false, XskSocket::Options{});
-    ASSERT_TRUE(r.ok()) << r.status().message();
-    s = std::move(*r);
-  });
+  auto s = testing::CreateSocketIn(net.ns_a(), net.dev_a(), 0);
   ASSERT_TRUE(s);
   const xsk_probes_tx tx0 = Tx(a, 0);
   const auto errs0 = TxErrors(a, 0);
@@ -312,14 +303,9 @@ TEST_F(ProbesTest, BudgetExhaustedIsTheOnlyCause) {
 TEST_F(ProbesTest, CompletionQueueFullIsTheOnlyCause) {
   NetnsPair net;
   Where a = WhereIs(net.ns_a(), net.dev_a());
-  std::unique_ptr<XskSocket> s;
   XskSocket::Options opts;
   opts.comp_size = 32;
-  InNetns(net.ns_a(), [&] {
-    auto r = XskSocket::Create(net.dev_a(), 0, false, opts);
-    ASSERT_TRUE(r.ok()) << r.status().message();
-    s = std::move(*r);
-  });
+  auto s = testing::CreateSocketIn(net.ns_a(), net.dev_a(), 0, opts);
   ASSERT_TRUE(s);
   const xsk_probes_tx tx0 = Tx(a, 0);
   const auto errs0 = TxErrors(a, 0);
@@ -406,12 +392,7 @@ TEST_F(ProbesTest, VirtioPairCountsFragSkbs) {
   NetnsPair net(NetnsPair::Options{.existing_a = devs.substr(0, devs.find(',')),
                                    .existing_b = devs.substr(devs.find(',') + 1)});
   Where w = WhereIs(net.ns_a(), net.dev_a());
-  std::unique_ptr<XskSocket> s;
-  InNetns(net.ns_a(), [&] {
-    auto r = XskSocket::Create(net.dev_a(), 0, false, XskSocket::Options{});
-    ASSERT_TRUE(r.ok()) << r.status().message();
-    s = std::move(*r);
-  });
+  auto s = testing::CreateSocketIn(net.ns_a(), net.dev_a(), 0);
   ASSERT_TRUE(s);
   std::vector<uint8_t> frame = Packet()
                                    .Eth(net.mac_b(), net.mac_a())

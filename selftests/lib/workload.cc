@@ -24,6 +24,17 @@ std::unique_ptr<XskSocket> OpenSocketIn(const std::string& netns, const std::str
   return sock;
 }
 
+std::unique_ptr<XskSocket> CreateSocketIn(const std::string& netns, const std::string& dev,
+                                          uint32_t queue, const XskSocket::Options& opts) {
+  std::unique_ptr<XskSocket> sock;
+  InNetns(netns, [&] {
+    auto s = XskSocket::Create(dev, queue, false, opts);
+    EXPECT_TRUE(s.ok()) << s.status();
+    if (s.ok()) sock = std::move(*s);
+  });
+  return sock;
+}
+
 std::vector<std::vector<uint8_t>> UdpFrames(const NetnsPair& pair, int n, uint16_t dport,
                                             size_t payload) {
   std::vector<std::vector<uint8_t>> frames;

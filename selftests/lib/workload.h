@@ -23,6 +23,12 @@ CmdResult RunLoader(const std::string& pin_root, const std::string& netns,
 std::unique_ptr<XskSocket> OpenSocketIn(const std::string& netns, const std::string& dev,
                                         uint32_t queue, const std::string& pin_root);
 
+// A copy-mode socket on `dev` queue `queue` of `netns`, registered nowhere
+// (transmit-only, or registered by the caller); nullptr (with a test
+// failure) when it fails.
+std::unique_ptr<XskSocket> CreateSocketIn(const std::string& netns, const std::string& dev,
+                                          uint32_t queue, const XskSocket::Options& opts = {});
+
 // `n` UDP frames from the pair's b side to a's address, port `dport`
 // (source ports 20000, 20001, ...).
 std::vector<std::vector<uint8_t>> UdpFrames(const NetnsPair& pair, int n, uint16_t dport,
