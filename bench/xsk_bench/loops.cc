@@ -55,6 +55,31 @@ inline bool MustKick(const xsk_ring_prod* tx, const LoopConfig& cfg, bool need_w
   return !need_wakeup || cfg.busy_poll || xsk_ring_prod__needs_wakeup(tx);
 }
 
+// recvfrom() when the kernel asked for it on the fill ring, or always when
+// busy polling (xdpsock's rule).
+inline void WakeRxIfNeeded(const XskSocket::RingAccess& r, int fd, const LoopConfig& cfg,
+                           LoopCounters& c) {
+  if (cfg.busy_poll || xsk_ring_prod__needs_wakeup(r.fill)) WakeRx(fd, c);
+}
+
+// The receive step rxdrop and l2fwd open each turn with: in -p mode wait in
+// poll(POLLIN) (up to 100 ms), then peek up to a batch of Rx descriptors,
+// waking the kernel when there are none. Returns how many were peeked, the
+// first at `idx`; 0 means "nothing this turn, loop again". Always inlined:
+// it is the hot loop's first step and must cost no call.
+[[gnu::always_inline]] inline uint32_t PeekRx(const XskSocket::RingAccess& r, int fd,
+                                              const LoopConfig& cfg, LoopCounters& c,
+                                              uint32_t& idx) {
+  if (cfg.poll) {
+    pollfd p{fd, POLLIN, 0};
+    Bump(c.rx_wakeups);
+    if (::poll(&p, 1, 100) <= 0) return 0;
+  }
+  uint32_t n = xsk_ring_cons__peek(r.rx, cfg.batch, &idx);
+  if (n == 0) WakeRxIfNeeded(r, fd, cfg, c);
+  return n;
+}
+
 }  // namespace
 
 void PrepareTxFrames(XskSocket& sock, std::span<const uint8_t> frame) {
@@ -128,21 +153,13 @@ __attribute__((noinline)) absl::Status RxDropLoop(XskSocket& sock, const LoopCon
   const XskSocket::Options& o = sock.options();
   const int fd = sock.fd();
   while (!stop.load(kRelaxed)) {
-    if (cfg.poll) {
-      pollfd p{fd, POLLIN, 0};
-      Bump(c.rx_wakeups);
-      if (::poll(&p, 1, 100) <= 0) continue;
-    }
     uint32_t idx = 0;
-    uint32_t n = xsk_ring_cons__peek(r.rx, cfg.batch, &idx);
-    if (n == 0) {
-      if (cfg.busy_poll || xsk_ring_prod__needs_wakeup(r.fill)) WakeRx(fd, c);
-      continue;
-    }
+    uint32_t n = PeekRx(r, fd, cfg, c, idx);
+    if (n == 0) continue;
     uint32_t fidx = 0;
     while (xsk_ring_prod__reserve(r.fill, n, &fidx) != n) {
       if (stop.load(kRelaxed)) return absl::OkStatus();
-      if (cfg.busy_poll || xsk_ring_prod__needs_wakeup(r.fill)) WakeRx(fd, c);
+      WakeRxIfNeeded(r, fd, cfg, c);
     }
     for (uint32_t i = 0; i < n; i++)
       *xsk_ring_prod__fill_addr(r.fill, fidx + i) =
@@ -170,7 +187,7 @@ inline absl::Status RecycleCompletions(const XskSocket::RingAccess& r, int fd,
   uint32_t fidx = 0;
   while (xsk_ring_prod__reserve(r.fill, n, &fidx) != n) {
     if (stop.load(kRelaxed)) return absl::OkStatus();
-    if (cfg.busy_poll || xsk_ring_prod__needs_wakeup(r.fill)) WakeRx(fd, c);
+    WakeRxIfNeeded(r, fd, cfg, c);
   }
   for (uint32_t i = 0; i < n; i++)
     *xsk_ring_prod__fill_addr(r.fill, fidx + i) = *xsk_ring_cons__comp_addr(r.comp, cidx + i);
@@ -199,17 +216,9 @@ __attribute__((noinline)) absl::Status L2FwdLoop(XskSocket& sock, const LoopConf
   uint32_t outstanding = 0;
   while (!stop.load(kRelaxed)) {
     XSKIT_RETURN_IF_ERROR(RecycleCompletions(r, fd, cfg, c, outstanding, o.need_wakeup, stop));
-    if (cfg.poll) {
-      pollfd p{fd, POLLIN, 0};
-      Bump(c.rx_wakeups);
-      if (::poll(&p, 1, 100) <= 0) continue;
-    }
     uint32_t idx = 0;
-    uint32_t n = xsk_ring_cons__peek(r.rx, cfg.batch, &idx);
-    if (n == 0) {
-      if (cfg.busy_poll || xsk_ring_prod__needs_wakeup(r.fill)) WakeRx(fd, c);
-      continue;
-    }
+    uint32_t n = PeekRx(r, fd, cfg, c, idx);
+    if (n == 0) continue;
     uint32_t tidx = 0;
     while (xsk_ring_prod__reserve(r.tx, n, &tidx) != n) {
       if (stop.load(kRelaxed)) return absl::OkStatus();
