@@ -220,11 +220,16 @@ __attribute__((noinline)) absl::Status L2FwdLoop(XskSocket& sock, const LoopConf
     uint32_t n = PeekRx(r, fd, cfg, c, idx);
     if (n == 0) continue;
     uint32_t tidx = 0;
+    bool reserved = true;
     while (xsk_ring_prod__reserve(r.tx, n, &tidx) != n) {
-      if (stop.load(kRelaxed)) return absl::OkStatus();
+      if (stop.load(kRelaxed)) {
+        reserved = false;  // these n stay unforwarded and uncounted
+        break;
+      }
       XSKIT_RETURN_IF_ERROR(RecycleCompletions(r, fd, cfg, c, outstanding, o.need_wakeup, stop));
       if (MustKick(r.tx, cfg, o.need_wakeup)) XSKIT_RETURN_IF_ERROR(KickTx(fd, cfg, c));
     }
+    if (!reserved) break;
     for (uint32_t i = 0; i < n; i++) {
       const xdp_desc* in = xsk_ring_cons__rx_desc(r.rx, idx + i);
       uint64_t orig = in->addr;
@@ -239,6 +244,13 @@ __attribute__((noinline)) absl::Status L2FwdLoop(XskSocket& sock, const LoopConf
     xsk_ring_cons__release(r.rx, n);
     outstanding += n;
     Bump(c.rx_packets, n);
+  }
+  // Stopped: what was queued is still sent and completed (up to ~200 ms),
+  // so "forwarded" counts every frame received and is what the peer gets.
+  for (int spins = 0; outstanding && spins < 2000; spins++) {
+    const uint32_t before = outstanding;
+    XSKIT_RETURN_IF_ERROR(RecycleCompletions(r, fd, cfg, c, outstanding, o.need_wakeup, stop));
+    if (outstanding == before) ::usleep(100);
   }
   return absl::OkStatus();
 }

@@ -52,6 +52,8 @@ absl::Status TxOnlyLoop(XskSocket& sock, const LoopConfig& cfg, LoopCounters& c,
                         const std::atomic<bool>& stop);
 absl::Status RxDropLoop(XskSocket& sock, const LoopConfig& cfg, LoopCounters& c,
                         const std::atomic<bool>& stop);
+// l2fwd: rx_packets counts frames taken for forwarding, tx_packets their
+// completions; on stop it drains, so once the sender is quiet the two agree.
 absl::Status L2FwdLoop(XskSocket& sock, const LoopConfig& cfg, LoopCounters& c,
                        const std::atomic<bool>& stop);
 
