@@ -169,15 +169,24 @@ json Reporter::ProbesJson(const RunFacts& f) const {
   // reason, plus redirect errors that freed no skb (native XDP drops an
   // xdp_frame; in generic mode the failed redirect is also a kfree_skb
   // with reason XDP, already counted).
+  // l2fwd on the sandbox: the forwarded frames come back to the sender's
+  // interface, whose stack drops them (they are not addressed to it); that
+  // is the end of the return leg ("returned"), not a loss.
   if (probes_.Has(XSK_PROBES_SIG_DROPS) && probes_.Has(XSK_PROBES_SIG_XDP_ERRORS)) {
-    uint64_t skbs = 0, xdp_reason = 0, redirect_errs = 0;
+    const bool return_leg = o_.mode == Mode::kL2Fwd && f.generator;
+    uint64_t skbs = 0, xdp_reason = 0, redirect_errs = 0, returned_dropped = 0;
     for (const auto& [k, n] : d.drops) {
+      if (return_leg && std::get<0>(k) == f.tx_scope.netns_ino && std::get<1>(k) == f.tx_scope.ifindex) {
+        returned_dropped += n;
+        continue;
+      }
       skbs += n;
       if (DropReasonName(std::get<2>(k)) == "XDP") xdp_reason += n;
     }
     for (const auto& [k, n] : d.xdp_errors)
       if (k.first == XSK_PROBES_XDP_REDIRECT_ERR) redirect_errs += n;
     p["lost_explained"] = skbs + (redirect_errs > xdp_reason ? redirect_errs - xdp_reason : 0);
+    if (return_leg) p["returned_dropped_by_sender"] = returned_dropped;
   }
   json alloc = json::object();
   if (probes_.Has(XSK_PROBES_SIG_BULK_ALLOC)) {
@@ -241,6 +250,7 @@ json Reporter::Result(const RunFacts& f) const {
     r["rx"] = Rate(f.rx_packets, f.elapsed_s, o_.pkt_size);
     r["rx"]["wakeups"] = f.rx_wakeups;
     if (o_.mode == Mode::kL2Fwd) r["fwd"] = Rate(f.fwd_packets, f.elapsed_s, o_.pkt_size);
+    if (!f.returned.is_null()) r["returned"] = f.returned;
     if (f.generator) {
       r["sender"] = Rate(f.tx_packets, f.elapsed_s, o_.pkt_size);
       r["sender"]["xdp_statistics"] = f.generator_xdp_stats;
@@ -290,6 +300,10 @@ std::string RenderSummary(const json& r) {
   if (r.contains("rx")) row("rx", rate(r["rx"]));
   if (r.contains("fwd")) row("forwarded", rate(r["fwd"]));
   if (r.contains("sender")) row("sender (ours)", rate(r["sender"]));
+  if (r.contains("returned"))
+    row("returned", absl::StrCat(r["returned"]["packets"].get<uint64_t>(), " on ",
+                                 r["returned"]["ifname"].get<std::string>(), " (forwarded ",
+                                 r["fwd"]["packets"].get<uint64_t>(), ")"));
   if (r.contains("peer"))
     row("peer received", absl::StrCat(r["peer"]["rx_packets"].get<uint64_t>(), " on ",
                                       r["peer"]["ifname"].get<std::string>(), " (dropped ",

@@ -24,6 +24,7 @@ struct RunFacts {
   std::string steer_mode;
   bool steer_attached_for_run = false;
   nlohmann::json xdp_stats, generator_xdp_stats, peer, sockopts;
+  nlohmann::json returned;  // l2fwd on the sandbox: frames back on the sender's interface
   std::string bind;
   Endpoint tx_ep, rx_ep;
   Scope tx_scope, rx_scope;

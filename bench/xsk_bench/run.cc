@@ -330,6 +330,9 @@ absl::StatusOr<nlohmann::json> RunBench(const Options& o) {
     XSKIT_ASSIGN_OR_RETURN(s0, ReadSteer(*rx.steer, o.queue));
   }
   nlohmann::json peer0 = sandbox && !rx_mode ? LinkStats(rx.ep) : nullptr;
+  // l2fwd on the sandbox: what the forwarder sends back reaches the
+  // sender's interface (its rx_packets are the peer's transmits).
+  nlohmann::json back0 = sandbox && o.mode == Mode::kL2Fwd ? LinkStats(tx.ep) : nullptr;
 
   Reporter reporter(o, probes, sandbox.has_value());
   double t0 = NowS();
@@ -422,6 +425,12 @@ absl::StatusOr<nlohmann::json> RunBench(const Options& o) {
       f.peer = {{"ifname", rx.ep.ifname},
                 {"rx_packets", peer1["rx_packets"].get<uint64_t>() - peer0["rx_packets"].get<uint64_t>()},
                 {"rx_dropped", peer1["rx_dropped"].get<uint64_t>() - peer0["rx_dropped"].get<uint64_t>()}};
+  }
+  if (back0.is_object()) {
+    nlohmann::json back1 = LinkStats(tx.ep);
+    if (back1.is_object())
+      f.returned = {{"ifname", tx.ep.ifname},
+                    {"packets", back1["rx_packets"].get<uint64_t>() - back0["rx_packets"].get<uint64_t>()}};
   }
   f.sockopts = sockopts;
   f.tx_ep = tx.ep;
