@@ -377,13 +377,17 @@ absl::StatusOr<nlohmann::json> RunBench(const Options& o) {
     }
     if (g_interrupted.load() || now >= end || (has_tx ? tx_c.done.load() : rx_c.done.load())) break;
   }
-  // Stop the sender first, let the receiver drain, then stop it.
+  // Stop the sender first, let the receiver drain what it sent, then stop
+  // it. Traffic from outside (-i) does not stop: there the receiver stops
+  // with the window, or it would count 200 ms more than elapsed_s says.
   stop_tx.store(true);
   if (tx_worker) tx_worker->Join();
   double t_end = NowS();
   if (rx_worker) {
-    timespec ts{0, 200 * 1000 * 1000};
-    nanosleep(&ts, nullptr);
+    if (tx_worker) {
+      timespec ts{0, 200 * 1000 * 1000};
+      nanosleep(&ts, nullptr);
+    }
     stop_rx.store(true);
     rx_worker->Join();
   }
