@@ -39,15 +39,15 @@ static __always_inline void tx_enter(struct sock *sk, __u32 flags)
 }
 
 static __always_inline __u32 decide_cause(long err, __u32 consumed, __u32 budget,
-					  bool tx_left, bool cq_full, bool sndbuf_full,
-					  __u32 flags)
+					  bool tx_left, bool cq_full, bool txq_stopped,
+					  bool sndbuf_full, __u32 flags)
 {
 	/* The kernel checks the budget before it reserves a CQ slot. */
 	if (err == EAGAIN && tx_left && consumed == budget)
 		return XSK_PROBES_CAUSE_BUDGET;
 	if (err == EAGAIN && cq_full)
 		return XSK_PROBES_CAUSE_CQ_FULL;
-	if (err == EAGAIN && (flags & CALL_SAW_BUSY))
+	if (err == EAGAIN && ((flags & CALL_SAW_BUSY) || txq_stopped))
 		return XSK_PROBES_CAUSE_DRIVER_BUSY;
 	if (err == EAGAIN && ((flags & CALL_SAW_SNDBUF) || sndbuf_full))
 		return XSK_PROBES_CAUSE_SNDBUF;
@@ -130,7 +130,7 @@ static __always_inline void tx_exit(long ret)
 		__sync_fetch_and_add(&v->errors, 1);
 		ek.err = -ret;
 		ek.cause = decide_cause(-ret, consumed, budget, tx_left, cq_full,
-					sndbuf_full, flags);
+					-ret == EAGAIN && xs_txq_stopped(xs), sndbuf_full, flags);
 		count_u64(&tx_errors, &ek);
 	} else if (tx_left && cq_full && !(flags & CALL_POLL)) {
 		/* Kernels that stop on a full CQ without an error. */
@@ -410,6 +410,8 @@ int BPF_PROG(lat_destruct, struct sk_buff *skb)
 			return 0;
 	}
 	b = log2_u64(d);
+	if (b > XSK_PROBES_LAT_BUCKETS - 1)
+		b = XSK_PROBES_LAT_BUCKETS - 1; /* open-ended, never wrapped to 0 */
 	__sync_fetch_and_add(&l->hist[b & (XSK_PROBES_LAT_BUCKETS - 1)], 1);
 	__sync_fetch_and_add(&l->count, 1);
 	__sync_fetch_and_add(&l->sum_ns, d);

@@ -109,7 +109,8 @@ struct xsk_probes_alloc {
 };
 
 /* Completion latency histogram (`latency`, per-CPU hash, key qkey): bucket
- * k counts completions with latency in [2^k, 2^(k+1)) ns, k = 0..31. */
+ * k counts completions with latency in [2^k, 2^(k+1)) ns, k = 0..30; the
+ * last bucket (31) counts every latency of 2^31 ns (2.1 s) or more. */
 #define XSK_PROBES_LAT_BUCKETS 32
 struct xsk_probes_latency {
 	__u64 hist[XSK_PROBES_LAT_BUCKETS];

@@ -177,6 +177,26 @@ static __always_inline __u32 xs_tx_budget(struct xdp_sock *xs)
 	return default_tx_budget;
 }
 
+/* The socket's Tx queue is stopped by its driver (or frozen): the state
+ * __dev_direct_xmit answers NETDEV_TX_BUSY in. Read at sendmsg exit, this is
+ * what tells a busy driver in tracepoint mode, where nothing sees the xmit. */
+static __always_inline bool xs_txq_stopped(struct xdp_sock *xs)
+{
+	struct net_device *dev = BPF_CORE_READ(xs, dev);
+	struct netdev_queue *txq = BPF_CORE_READ(dev, _tx);
+	__u32 qid = BPF_CORE_READ(xs, queue_id);
+	unsigned long state, mask;
+
+	if (!txq || qid >= BPF_CORE_READ(dev, num_tx_queues))
+		return false;
+	/* _tx is an array whose element size differs between kernels. */
+	txq = (void *)txq + (__u64)qid * bpf_core_type_size(struct netdev_queue);
+	state = BPF_CORE_READ(txq, state);
+	mask = (1UL << bpf_core_enum_value(enum netdev_queue_state_t, __QUEUE_STATE_DRV_XOFF)) |
+	       (1UL << bpf_core_enum_value(enum netdev_queue_state_t, __QUEUE_STATE_FROZEN));
+	return state & mask;
+}
+
 /* floor(log2(v)), 0 for v == 0 (clang 14's BPF backend has no ctlz). */
 static __always_inline __u32 log2_u64(__u64 v)
 {

@@ -36,7 +36,8 @@ std::vector<double> BatchBucketBounds() {
 
 std::vector<double> LatencyBucketBounds() {
   std::vector<double> out;
-  for (int k = 0; k < XSK_PROBES_LAT_BUCKETS; k++)
+  // The kernel's last bucket is open-ended: it goes to +Inf only.
+  for (int k = 0; k < XSK_PROBES_LAT_BUCKETS - 1; k++)
     out.push_back(static_cast<double>(2ULL << k) * 1e-9);
   return out;
 }

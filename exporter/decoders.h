@@ -25,7 +25,8 @@ std::string TxCauseLabel(uint32_t cause);
 std::vector<double> BatchBucketBounds();
 
 // Upper bounds of xsk_tx_completion_latency_seconds: kernel bucket k holds
-// [2^k, 2^(k+1)) ns, so its bound is 2^(k+1) ns in seconds.
+// [2^k, 2^(k+1)) ns, so its bound is 2^(k+1) ns in seconds; the last
+// kernel bucket (2^31 ns and up) has no finite bound: +Inf only.
 std::vector<double> LatencyBucketBounds();
 
 // Filter of --interfaces: empty matches everything; otherwise a dir name

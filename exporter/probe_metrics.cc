@@ -223,7 +223,7 @@ void XskCollector::CollectProbes(std::vector<prometheus::MetricFamily>& out) con
       for (const auto& [k, v] : *rows) {
         auto l = site(k.netns_ino, k.ifindex);
         if (!l) continue;
-        std::vector<uint64_t> per(v.hist, v.hist + XSK_PROBES_LAT_BUCKETS);
+        std::vector<uint64_t> per(v.hist, v.hist + XSK_PROBES_LAT_BUCKETS - 1);
         uint64_t in_buckets = 0;
         for (uint64_t c : per) in_buckets += c;
         latency.AddHistogram(Queue(*l, k.queue), bounds, per,

@@ -243,10 +243,11 @@ std::vector<SignalMode> SignalTable(const Resolution& r) {
     SetSignal(out, XSK_PROBES_SIG_DRIVER_BUSY, XSK_PROBES_MODE_FENTRY,
               "fexit __dev_direct_xmit == NETDEV_TX_BUSY");
   else
-    SetSignal(out, XSK_PROBES_SIG_DRIVER_BUSY, XSK_PROBES_MODE_UNAVAILABLE,
-              absl::StrCat("NETDEV_TX_BUSY is visible only in __dev_direct_xmit's return "
-                           "(net_dev_xmit does not fire for AF_XDP copy mode): ",
-                           r.why[kBusyFentry]));
+    SetSignal(out, XSK_PROBES_SIG_DRIVER_BUSY, tx_mode,
+              absl::StrCat("EAGAIN with the socket's Tx queue stopped by its driver "
+                           "(DRV_XOFF/FROZEN) at sendmsg exit; the per-xmit NETDEV_TX_BUSY "
+                           "count needs fexit __dev_direct_xmit (",
+                           r.why[kBusyFentry], ")"));
   if (Has(r, kAllocFentry)) {
     SetSignal(out, XSK_PROBES_SIG_SKB_BUILD, XSK_PROBES_MODE_FENTRY,
               "fexit sock_alloc_send_pskb on AF_XDP sockets, by IFF_TX_SKB_NO_LINEAR");

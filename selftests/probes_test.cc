@@ -18,6 +18,7 @@
 #include <memory>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "gtest/gtest.h"
 #include "loader/attach.h"
 #include "loader/drop_reasons.h"
@@ -60,6 +61,22 @@ int ExpectedBucket(uint32_t n) {
   if (n < 256) return 8;
   return 9;
 }
+
+// The calling thread's own netns (the VM's initial one) and `dev` in it.
+Where WhereHere(const std::string& dev) {
+  Where w;
+  struct stat st {};
+  if (::stat("/proc/thread-self/ns/net", &st) == 0) w.netns_ino = st.st_ino;
+  w.ifindex = if_nametoindex(dev.c_str());
+  return w;
+}
+
+// The VM's virtio_net NIC whose qemu device holds transmitted buffers for
+// 4 s (tx=timer, see selftests/vmtest/run): its skbs stay in flight, so a
+// send buffer or the driver's Tx ring fills deterministically. Kept silent
+// by the VM's init (no IPv6, no address), so only a test's frames arm the
+// device's timer; used in the initial namespace, one test at a time.
+const char* HeldTxNic() { return std::getenv("XSKIT_VIRTIO_HELD_TX"); }
 
 // after - before, counters only; gauges from `after`.
 xsk_probes_tx Delta(const xsk_probes_tx& before, const xsk_probes_tx& after) {
@@ -230,11 +247,11 @@ TEST_F(ProbesTest, ModeIsTheExpectedOne) {
   const char* expect = std::getenv("XSKIT_EXPECT_PROBE_MODE");
   if (!expect) XSKIT_SKIP("XSKIT_EXPECT_PROBE_MODE not set: no mode to assert");
   for (auto sig : {XSK_PROBES_SIG_BATCH, XSK_PROBES_SIG_BACKPRESSURE, XSK_PROBES_SIG_OUTSTANDING,
-                   XSK_PROBES_SIG_SKB_BUILD})
+                   XSK_PROBES_SIG_SKB_BUILD, XSK_PROBES_SIG_DRIVER_BUSY})
     EXPECT_STREQ(ProbeModeName(signals[sig].mode), expect)
         << "mode of " << SignalName(sig) << ": " << signals[sig].reason;
   if (std::strcmp(expect, "fentry") == 0) {
-    for (auto sig : {XSK_PROBES_SIG_DRIVER_BUSY, XSK_PROBES_SIG_POLL_TX, XSK_PROBES_SIG_ALLOC_FAIL,
+    for (auto sig : {XSK_PROBES_SIG_POLL_TX, XSK_PROBES_SIG_ALLOC_FAIL,
                      XSK_PROBES_SIG_BULK_ALLOC, XSK_PROBES_SIG_NAPI_BUILD})
       EXPECT_STREQ(ProbeModeName(signals[sig].mode), "fentry")
           << "mode of " << SignalName(sig) << ": " << signals[sig].reason;
@@ -325,6 +342,147 @@ TEST_F(ProbesTest, CompletionQueueFullIsTheOnlyCause) {
       << "errno as the call returned it (0: a kernel that stalls without an error)";
   EXPECT_EQ(errs.begin()->second, 1u);
   EXPECT_EQ(tx.errors + tx.stalls, 1u) << "one error or stall";
+}
+
+// Waits until `n` completions came back (the held-Tx device flushes 4 s
+// after its first kick), so the next test finds the device idle. Returns
+// how many came.
+uint32_t AwaitCompletions(XskSocket& s, uint32_t n) {
+  uint32_t done = 0;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (done < n && std::chrono::steady_clock::now() < deadline) {
+    done += s.Complete();
+    if (done < n) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done;
+}
+
+std::unique_ptr<XskSocket> HeldTxSocket(const char* nic, int sndbuf, bool force) {
+  auto r = XskSocket::Create(nic, 0, /*zerocopy=*/false, XskSocket::Options{});
+  EXPECT_TRUE(r.ok()) << r.status().message();
+  if (!r.ok()) return nullptr;
+  EXPECT_EQ(::setsockopt((*r)->fd(), SOL_SOCKET, force ? SO_SNDBUFFORCE : SO_SNDBUF, &sndbuf,
+                         sizeof(sndbuf)),
+            0)
+      << std::strerror(errno);
+  return std::move(*r);
+}
+
+std::vector<uint8_t> HeldTxFrame() {
+  return Packet().Eth({0x52, 0x54, 0, 0, 0, 0x99}, {0x52, 0x54, 0, 0, 0, 0x03})
+      .IPv4("192.0.2.1", "192.0.2.2").Udp(1234, 9).Payload(18).Build();
+}
+
+// The kernel's smallest send buffer, the device holding every skb: the
+// first skb's truesize plus its umem chunk (charged to sk_wmem_alloc by the
+// IFF_TX_SKB_NO_LINEAR build) already exceed it, so the call stops with
+// EAGAIN for the send buffer and for nothing else.
+TEST_F(ProbesTest, SendBufferFullIsTheOnlyCause) {
+  const char* nic = HeldTxNic();
+  if (!nic) XSKIT_SKIP("XSKIT_VIRTIO_HELD_TX not set (needs the VM's held-Tx virtio_net NIC)");
+  Where w = WhereHere(nic);
+  auto s = HeldTxSocket(nic, 0, false);  // clamped up to SOCK_MIN_SNDBUF
+  ASSERT_TRUE(s);
+  const xsk_probes_tx tx0 = Tx(w, 0);
+  const auto errs0 = TxErrors(w, 0);
+  EXPECT_EQ(SendBatch(*s, HeldTxFrame(), 8), EAGAIN) << "sendto with a full send buffer";
+  xsk_probes_tx tx = Delta(tx0, Tx(w, 0));
+  auto errs = Delta(errs0, TxErrors(w, 0));
+  uint32_t done = AwaitCompletions(*s, tx.descs);
+  EXPECT_EQ(tx.calls, 1u);
+  EXPECT_GE(tx.descs, 1u) << "the first skb always fits";
+  EXPECT_LT(tx.descs, 8u) << "the send buffer stopped the call";
+  EXPECT_EQ(tx.frag_skbs, tx.descs) << "frag-built skbs (IFF_TX_SKB_NO_LINEAR)";
+  // What fills the buffer: skbs the device still holds at exit.
+  EXPECT_GE(tx.in_flight, 1u) << "transmitted, not completed at exit";
+  EXPECT_LE(tx.in_flight, tx.descs);
+  EXPECT_EQ(tx.errors, 1u);
+  ASSERT_EQ(errs.size(), 1u) << "exactly one (errno, cause)";
+  EXPECT_EQ(errs.begin()->first.first, static_cast<uint32_t>(EAGAIN)) << "errno";
+  EXPECT_STREQ(CauseName(errs.begin()->first.second), "sndbuf_full") << "cause";
+  EXPECT_EQ(errs.begin()->second, 1u);
+  EXPECT_EQ(done, tx.descs) << "the device completed what it held";
+}
+
+// A send buffer far larger than the device's Tx ring, the device holding
+// its skbs: calls of 32 (the budget, never exceeded) until virtio_net stops
+// its queue; the next call meets NETDEV_TX_BUSY, and that is the one cause.
+TEST_F(ProbesTest, DriverBusyIsTheOnlyCause) {
+  const char* nic = HeldTxNic();
+  if (!nic) XSKIT_SKIP("XSKIT_VIRTIO_HELD_TX not set (needs the VM's held-Tx virtio_net NIC)");
+  Where w = WhereHere(nic);
+  auto s = HeldTxSocket(nic, 64 << 20, true);
+  ASSERT_TRUE(s);
+  const xsk_probes_tx tx0 = Tx(w, 0);
+  const auto errs0 = TxErrors(w, 0);
+  auto frame = HeldTxFrame();
+  int err = 0, calls = 0;
+  // virtio_net's Tx ring has 256 entries: at most 9 full calls fit.
+  while (err == 0 && calls < 16) {
+    err = SendBatch(*s, frame, 32);
+    calls++;
+  }
+  xsk_probes_tx tx = Delta(tx0, Tx(w, 0));
+  auto errs = Delta(errs0, TxErrors(w, 0));
+  uint32_t done = AwaitCompletions(*s, tx.descs);
+  ASSERT_EQ(err, EAGAIN) << "a call met the stopped queue (after " << calls << " calls)";
+  EXPECT_EQ(tx.calls, static_cast<uint64_t>(calls));
+  EXPECT_GT(tx.descs, 32u) << "the ring took several calls' worth";
+  auto signals = SignalsOf(probes_->info());
+  const bool fentry = signals[XSK_PROBES_SIG_DRIVER_BUSY].mode == XSK_PROBES_MODE_FENTRY;
+  // fexit sock_alloc_send_pskb also sees the skb built for the refused
+  // descriptor (freed, its descriptor cancelled); the derived count cannot.
+  EXPECT_EQ(tx.frag_skbs, tx.descs + (fentry ? 1 : 0)) << "skbs built";
+  // virtio_net stops its queue with fewer than 2 + MAX_SKB_FRAGS of its 256
+  // entries free: that many skbs are in the device at exit. (qemu's timer
+  // may have flushed earlier ones already, so descs can exceed 256.)
+  EXPECT_GE(tx.in_flight, 256u - 2 - 17) << "skbs the device holds at exit";
+  EXPECT_LE(tx.in_flight, tx.descs);
+  EXPECT_EQ(tx.errors, 1u);
+  ASSERT_EQ(errs.size(), 1u) << "exactly one (errno, cause)";
+  EXPECT_EQ(errs.begin()->first.first, static_cast<uint32_t>(EAGAIN)) << "errno";
+  EXPECT_STREQ(CauseName(errs.begin()->first.second), "driver_busy") << "cause";
+  EXPECT_EQ(errs.begin()->second, 1u);
+  if (fentry)
+    EXPECT_EQ(tx.xmit_busy, 1u) << "fexit __dev_direct_xmit saw NETDEV_TX_BUSY once";
+  EXPECT_EQ(done, tx.descs) << "the device completed what it held";
+}
+
+// Completion latency (fentry, behind --latency) on the held-Tx device: every
+// skb completes when the device's timer flushes, 4 s after the first kick,
+// so every sample lies at or above 2^31 ns and none below.
+TEST_F(ProbesTest, CompletionLatencySeesTheHeldBuffers) {
+  const char* nic = HeldTxNic();
+  if (!nic) XSKIT_SKIP("XSKIT_VIRTIO_HELD_TX not set (needs the VM's held-Tx virtio_net NIC)");
+  TestPinRoot lat_root("latency");
+  PinLayout lat_pins(lat_root.path());
+  ProbeOptions opts;
+  opts.mode = ProbeModeFromEnv();
+  opts.latency = true;
+  bool already = false;
+  auto signals = AttachProbes(lat_pins, opts, &already);
+  ASSERT_TRUE(signals.ok()) << signals.status().message();
+  absl::Cleanup detach = [&] { (void)DetachProbes(lat_pins); };
+  if ((*signals)[XSK_PROBES_SIG_LATENCY].mode != XSK_PROBES_MODE_FENTRY)
+    XSKIT_SKIP("completion latency needs fentry: " + (*signals)[XSK_PROBES_SIG_LATENCY].reason);
+  auto lat_probes = PinnedProbes::Open(lat_pins.ProbesDir());
+  ASSERT_TRUE(lat_probes.ok()) << lat_probes.status().message();
+  Where w = WhereHere(nic);
+  auto s = HeldTxSocket(nic, 64 << 20, true);
+  ASSERT_TRUE(s);
+  constexpr uint32_t kFrames = 16;
+  EXPECT_EQ(SendBatch(*s, HeldTxFrame(), kFrames), 0);
+  EXPECT_EQ(AwaitCompletions(*s, kFrames), kFrames) << "the device completed what it held";
+  auto rows = lat_probes->ReadLatency();
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  xsk_probes_latency l{};
+  for (const auto& [k, v] : *rows)
+    if (k.netns_ino == w.netns_ino && k.ifindex == w.ifindex && k.queue == 0) l = v;
+  EXPECT_EQ(l.count, kFrames) << "one sample per skb";
+  uint64_t at_or_above = 0;
+  for (int b = 31; b < XSK_PROBES_LAT_BUCKETS; b++) at_or_above += l.hist[b];
+  EXPECT_EQ(at_or_above, l.count) << "every sample >= 2^31 ns (the device held them 4 s)";
+  if (l.count) EXPECT_GE(l.sum_ns / l.count, 3'000'000'000ull) << "mean latency";
 }
 
 TEST_F(ProbesTest, UdpToClosedPortCountsNoSocketDrops) {

@@ -12,7 +12,8 @@ void EnsureBpffs() {
   if (!IsBpffs("/sys/fs/bpf")) ::mount("bpf", "/sys/fs/bpf", "bpf", 0, nullptr);
 }
 
-TestPinRoot::TestPinRoot() : path_(absl::StrCat("/sys/fs/bpf/xskit-test-", ::getpid())) {
+TestPinRoot::TestPinRoot(const std::string& tag)
+    : path_(absl::StrCat("/sys/fs/bpf/xskit-test-", ::getpid(), tag.empty() ? "" : "-", tag)) {
   EnsureBpffs();
 }
 

@@ -22,7 +22,8 @@ namespace xskit::testing {
 // pinned below it) when the object goes.
 class TestPinRoot {
  public:
-  TestPinRoot();
+  // /sys/fs/bpf/xskit-test-<pid>[-<tag>]: a tag for a second root in one test.
+  explicit TestPinRoot(const std::string& tag = "");
   ~TestPinRoot();
   const std::string& path() const { return path_; }
 
