@@ -5,6 +5,7 @@
 // XSKIT_EXPECT_PROBE_MODE=fentry|tracepoint (the kernel-matrix runner) makes
 // the mode an assertion: a silent fallback is a failure.
 #include <arpa/inet.h>
+#include <poll.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -342,6 +343,35 @@ TEST_F(ProbesTest, CompletionQueueFullIsTheOnlyCause) {
       << "errno as the call returned it (0: a kernel that stalls without an error)";
   EXPECT_EQ(errs.begin()->second, 1u);
   EXPECT_EQ(tx.errors + tx.stalls, 1u) << "one error or stall";
+}
+
+// poll() drives copy-mode Tx too (xsk_poll with need_wakeup): counted as
+// poll-driven descriptors, apart from sendmsg's calls and histogram.
+TEST_F(ProbesTest, PollDrivenTransmitIsCountedApart) {
+  auto signals = SignalsOf(probes_->info());
+  if (signals[XSK_PROBES_SIG_POLL_TX].mode != XSK_PROBES_MODE_FENTRY)
+    XSKIT_SKIP("poll-driven Tx needs fentry on xsk_poll: " +
+               signals[XSK_PROBES_SIG_POLL_TX].reason);
+  NetnsPair net;
+  Where a = WhereIs(net.ns_a(), net.dev_a());
+  auto s = testing::CreateSocketIn(net.ns_a(), net.dev_a(), 0);
+  ASSERT_TRUE(s);
+  auto frame = Frame(net);
+  constexpr uint32_t kFrames = 20;
+  const xsk_probes_tx tx0 = Tx(a, 0);
+  ASSERT_EQ(s->QueueTx(kFrames, frame.size(), [&](uint32_t, std::span<uint8_t> b) {
+              std::memcpy(b.data(), frame.data(), frame.size());
+            }),
+            kFrames);
+  pollfd pfd{.fd = s->fd(), .events = POLLOUT, .revents = 0};
+  ASSERT_EQ(::poll(&pfd, 1, 0), 1) << std::strerror(errno);
+  Reap(*s);
+  xsk_probes_tx tx = Delta(tx0, Tx(a, 0));
+  EXPECT_EQ(tx.poll_calls, 1u) << "one poll()";
+  EXPECT_EQ(tx.poll_descs, kFrames) << "descriptors poll() transmitted";
+  EXPECT_EQ(tx.calls, 0u) << "no sendmsg";
+  EXPECT_EQ(tx.descs, 0u) << "sendmsg's totals untouched";
+  EXPECT_EQ(s->outstanding(), 0u) << "all completed";
 }
 
 // Waits until `n` completions came back (the held-Tx device flushes 4 s
