@@ -76,7 +76,10 @@ inline void WakeRxIfNeeded(const XskSocket::RingAccess& r, int fd, const LoopCon
     if (::poll(&p, 1, 100) <= 0) return 0;
   }
   uint32_t n = xsk_ring_cons__peek(r.rx, cfg.batch, &idx);
-  if (n == 0) WakeRxIfNeeded(r, fd, cfg, c);
+  if (n == 0) {
+    Bump(c.rx_empty_polls);  // idle turns only: no cost per packet
+    WakeRxIfNeeded(r, fd, cfg, c);
+  }
   return n;
 }
 

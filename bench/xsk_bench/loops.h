@@ -23,6 +23,7 @@ struct alignas(64) LoopCounters {
   std::atomic<uint64_t> rx_packets{0};
   std::atomic<uint64_t> kicks{0};        // sendto/sendmmsg/poll calls made to transmit
   std::atomic<uint64_t> rx_wakeups{0};   // recvfrom/poll calls made to receive
+  std::atomic<uint64_t> rx_empty_polls{0};  // Rx peeks that found nothing (xdpsock's "rx empty polls")
   std::atomic<uint64_t> err_eagain{0};   // kick errors by errno
   std::atomic<uint64_t> err_ebusy{0};
   std::atomic<uint64_t> err_enobufs{0};

@@ -249,6 +249,7 @@ json Reporter::Result(const RunFacts& f) const {
   } else {
     r["rx"] = Rate(f.rx_packets, f.elapsed_s, o_.pkt_size);
     r["rx"]["wakeups"] = f.rx_wakeups;
+    r["rx"]["empty_polls"] = f.rx_empty_polls;
     if (o_.mode == Mode::kL2Fwd) r["fwd"] = Rate(f.fwd_packets, f.elapsed_s, o_.pkt_size);
     if (!f.returned.is_null()) r["returned"] = f.returned;
     if (f.generator) {

@@ -16,7 +16,7 @@ namespace xskit::bench {
 struct RunFacts {
   double elapsed_s = 0;
   uint64_t tx_packets = 0, rx_packets = 0, fwd_packets = 0;
-  uint64_t kicks = 0, rx_wakeups = 0;
+  uint64_t kicks = 0, rx_wakeups = 0, rx_empty_polls = 0;
   uint64_t err_eagain = 0, err_ebusy = 0, err_enobufs = 0, err_other = 0;
   uint32_t tx_consumed = 0;  // the Tx ring's consumer index at the end (starts at 0)
   ProbeSample probes;

@@ -403,6 +403,7 @@ absl::StatusOr<nlohmann::json> RunBench(const Options& o) {
   const LoopCounters& app_c = rx_mode ? rx_c : tx_c;
   f.kicks = app_c.kicks.load();
   f.rx_wakeups = rx_c.rx_wakeups.load();
+  f.rx_empty_polls = rx_c.rx_empty_polls.load();
   f.err_eagain = app_c.err_eagain.load();
   f.err_ebusy = app_c.err_ebusy.load();
   f.err_enobufs = app_c.err_enobufs.load();
