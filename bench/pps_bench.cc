@@ -1,8 +1,15 @@
 // The pps table of the kernel series' experiments, measured side by side in
 // one run on a fresh sandbox (netns + veth): copy-mode txonly and rxdrop at
-// 64 bytes, with and without xskit's probes, and AF_PACKET txonly, each
-// beside a minimal libxdp loop written here (the yardstick xdpsock stands
-// for), plus xsk-bench's userspace instructions per packet (callgrind).
+// 64 bytes, with and without xskit's probes, l2fwd, and AF_PACKET txonly,
+// each beside a minimal libxdp loop written here (the yardstick xdpsock
+// stands for), plus xsk-bench's userspace instructions per packet
+// (callgrind).
+//
+// l2fwd: a yardstick sender floods the forwarder, which swaps the MACs and
+// transmits each frame back on the same socket. Its pps is frames
+// forwarded (Tx completions of the forwarder) per second; the cross-check
+// is what came back: the sender veth's rx_packets over the run, less the
+// ICMP errors the receiver's stack sent while no socket was registered.
 // Figures and ratios only; nothing asserts on time.
 //
 //   build/bench/pps_bench [--seconds 2] [--rounds 3] [--no-callgrind]
@@ -154,6 +161,65 @@ uint64_t YardstickRx(MiniXsk& s, const std::atomic<bool>& stop) {
   return got;
 }
 
+// l2fwd as xdpsock writes it: completed Tx frames back to the fill ring,
+// then receive, swap the MACs and transmit on the same socket.
+struct FwdCount {
+  uint64_t received = 0, forwarded = 0;  // forwarded: Tx completions
+};
+
+FwdCount YardstickL2Fwd(MiniXsk& s, const std::atomic<bool>& stop) {
+  FwdCount n;
+  if (!s.ok) return n;
+  const int fd = xsk_socket__fd(s.xsk);
+  uint32_t outstanding = 0;
+  auto complete = [&] {
+    if (!outstanding) return;
+    if (xsk_ring_prod__needs_wakeup(&s.tx)) sendto(fd, nullptr, 0, MSG_DONTWAIT, nullptr, 0);
+    uint32_t cidx, fidx;
+    uint32_t m = xsk_ring_cons__peek(&s.comp, kBatch, &cidx);
+    if (!m) return;
+    while (xsk_ring_prod__reserve(&s.fill, m, &fidx) != m) {
+      if (xsk_ring_prod__needs_wakeup(&s.fill)) recvfrom(fd, nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
+    }
+    for (uint32_t i = 0; i < m; i++)
+      *xsk_ring_prod__fill_addr(&s.fill, fidx + i) = *xsk_ring_cons__comp_addr(&s.comp, cidx + i);
+    xsk_ring_prod__submit(&s.fill, m);
+    xsk_ring_cons__release(&s.comp, m);
+    outstanding -= m;
+    n.forwarded += m;
+  };
+  while (!stop.load(std::memory_order_relaxed)) {
+    complete();
+    uint32_t idx, tidx;
+    uint32_t got = xsk_ring_cons__peek(&s.rx, kBatch, &idx);
+    if (!got) {
+      if (xsk_ring_prod__needs_wakeup(&s.fill)) recvfrom(fd, nullptr, 0, MSG_DONTWAIT, nullptr, nullptr);
+      continue;
+    }
+    while (xsk_ring_prod__reserve(&s.tx, got, &tidx) != got) {
+      if (stop.load(std::memory_order_relaxed)) return n;
+      complete();
+      if (xsk_ring_prod__needs_wakeup(&s.tx)) sendto(fd, nullptr, 0, MSG_DONTWAIT, nullptr, 0);
+    }
+    for (uint32_t i = 0; i < got; i++) {
+      const xdp_desc* in = xsk_ring_cons__rx_desc(&s.rx, idx + i);
+      uint8_t* pkt = static_cast<uint8_t*>(xsk_umem__get_data(s.area, xsk_umem__add_offset_to_addr(in->addr)));
+      uint8_t tmp[6];
+      std::memcpy(tmp, pkt, 6);
+      std::memcpy(pkt, pkt + 6, 6);
+      std::memcpy(pkt + 6, tmp, 6);
+      xdp_desc* out = xsk_ring_prod__tx_desc(&s.tx, tidx + i);
+      out->addr = in->addr;
+      out->len = in->len;
+    }
+    xsk_ring_prod__submit(&s.tx, got);
+    xsk_ring_cons__release(&s.rx, got);
+    outstanding += got;
+    n.received += got;
+  }
+  return n;
+}
+
 // ---- the driver ----
 
 struct Ctx {
@@ -226,6 +292,59 @@ double YardstickRxPps(const Ctx& c) {
   return pps;
 }
 
+// UDP frames that came back to the sender's interface so far: its
+// rx_packets (the peer's transmits) less the ICMP messages its stack got
+// (port unreachable from the receiver's stack, for frames that arrived
+// while no socket was registered). Nothing else uses the link.
+uint64_t BackAtSender(const Ctx& c) {
+  auto link = RunCmd({"ip", "-s", "-j", "link", "show", "dev", c.tx.ifname}, c.tx.netns);
+  auto j = nlohmann::json::parse(link.output, nullptr, false);
+  if (link.status != 0 || !j.is_array() || j.empty()) return 0;
+  uint64_t rx = j[0]["stats64"]["rx"]["packets"].get<uint64_t>();
+  auto snmp = RunCmd({"cat", "/proc/net/snmp"}, c.tx.netns);
+  // "Icmp: InMsgs ..." then "Icmp: <values>": InMsgs is the first value.
+  uint64_t icmp = 0;
+  auto first = snmp.output.find("Icmp: ");
+  auto second = first == std::string::npos ? first : snmp.output.find("Icmp: ", first + 1);
+  if (second != std::string::npos) icmp = std::stoull(snmp.output.substr(second + 6));
+  return rx - icmp;
+}
+
+// One l2fwd measurement: pps forwarded, and the totals for the cross-check.
+struct FwdRun {
+  double pps = 0;
+  uint64_t forwarded = 0, returned = 0;
+};
+
+FwdRun YardstickFwd(const Ctx& c) {
+  FwdRun r;
+  WithSender(c, [&] {
+    uint64_t back0 = BackAtSender(c);
+    std::thread t([&] {
+      EnterNetns(c.rx.netns);
+      MiniXsk s(c.rx.ifname);
+      auto ns = xskit::CurrentNetns();
+      auto steer = xskit::PinnedSteer::Open(
+          xskit::PinLayout(c.pin_root).IfaceDir(xskit::IfaceDirName(*ns, c.rx.ifname)));
+      if (!s.ok || !steer.ok() || !steer->RegisterSocket(0, xsk_socket__fd(s.xsk)).ok()) {
+        std::fprintf(stderr, "yardstick l2fwd: cannot register in the XSKMAP\n");
+        return;
+      }
+      std::atomic<bool> stop{false};
+      std::thread timer([&] { usleep(c.secs * 1e6); stop = true; });
+      double t0 = NowS();
+      FwdCount n = YardstickL2Fwd(s, stop);
+      r.pps = n.forwarded / (NowS() - t0);
+      r.forwarded = n.forwarded;
+      timer.join();
+      (void)steer->UnregisterSocket(0);
+    });
+    t.join();
+    r.returned = BackAtSender(c) - back0;
+  });
+  return r;
+}
+
 nlohmann::json XskBench(const Ctx& c, std::vector<std::string> args, const std::string& prefix = "") {
   std::vector<std::string> argv;
   if (!prefix.empty()) argv = {"sh", "-c", ""};
@@ -252,6 +371,23 @@ std::vector<std::string> TxArgs(const Ctx& c) {
 }
 std::vector<std::string> RxArgs(const Ctx& c) {
   return {"-r", "-S", "-i", c.rx.ifname, "--netns", c.rx.netns, "-d", absl::StrCat(c.secs)};
+}
+std::vector<std::string> FwdArgs(const Ctx& c) {
+  return {"-l", "-S", "-i", c.rx.ifname, "--netns", c.rx.netns, "-d", absl::StrCat(c.secs)};
+}
+
+FwdRun BenchFwd(const Ctx& c) {
+  FwdRun r;
+  WithSender(c, [&] {
+    uint64_t back0 = BackAtSender(c);
+    nlohmann::json j = XskBench(c, FwdArgs(c));
+    r.returned = BackAtSender(c) - back0;
+    if (j.is_object() && j.contains("fwd")) {
+      r.pps = j["fwd"]["pps"].get<double>();
+      r.forwarded = j["fwd"]["packets"].get<uint64_t>();
+    }
+  });
+  return r;
 }
 
 double Pps(const nlohmann::json& j, const char* side) {
@@ -357,6 +493,16 @@ int main(int argc, char** argv) {
   double y_tx, b_tx, y_rx, b_rx;
   pair(yard_tx, bench_tx, &y_tx, &b_tx);
   pair(yard_rx, bench_rx, &y_rx, &b_rx);
+  // l2fwd, with the returned/forwarded totals summed over the rounds.
+  FwdRun y_fwd_total, b_fwd_total;
+  auto tally = [](FwdRun* total, FwdRun r) {
+    total->forwarded += r.forwarded;
+    total->returned += r.returned;
+    return r.pps;
+  };
+  double y_fwd, b_fwd;
+  pair([&] { return tally(&y_fwd_total, YardstickFwd(c)); },
+       [&] { return tally(&b_fwd_total, BenchFwd(c)); }, &y_fwd, &b_fwd);
 
   bool already = false;
   auto probes = xskit::AttachProbes(pins, {xskit::ProbeModeFromEnv(), false}, &already);
@@ -372,13 +518,14 @@ int main(int argc, char** argv) {
   // AF_PACKET beside AF_XDP (both xsk-bench), interleaved the same way.
   pair([&] { return Pps(XskBench(c, af_args), "tx"); }, bench_tx, &b_af, &b_xdp2);
 
-  double ipp_tx = 0, ipp_rx = 0;
+  double ipp_tx = 0, ipp_rx = 0, ipp_fwd = 0;
   if (callgrind && RunCmd({"valgrind", "--version"}).status == 0) {
     auto tx_args = TxArgs(c);
     tx_args.resize(tx_args.size() - 2);  // no -d: -C ends it
     tx_args.insert(tx_args.end(), {"-C", "200000"});
     ipp_tx = InstrPerPacket(c, "TxOnlyLoop", tx_args, "tx");
     WithSender(c, [&] { ipp_rx = InstrPerPacket(c, "RxDropLoop", RxArgs(c), "rx"); });
+    WithSender(c, [&] { ipp_fwd = InstrPerPacket(c, "L2FwdLoop", FwdArgs(c), "fwd"); });
   }
 
   // Detach the steering before the sandbox goes.
@@ -392,18 +539,26 @@ int main(int argc, char** argv) {
   row("txonly AF_XDP copy, probes attached", y_tx_p, b_tx_p);
   row("rxdrop AF_XDP copy, generic XDP (-r -S)", y_rx, b_rx);
   row("rxdrop AF_XDP copy, probes attached", y_rx_p, b_rx_p);
+  row("l2fwd AF_XDP copy, generic XDP (-l -S), fwd", y_fwd, b_fwd);
   row("txonly AF_PACKET (QDISC_BYPASS, sendmmsg 64)", 0, b_af);
   std::printf("\nratios: probes/no probes  txonly %s (yardstick %s), rxdrop %s (yardstick %s)\n",
               Ratio(b_tx_p, b_tx).c_str(), Ratio(y_tx_p, y_tx).c_str(), Ratio(b_rx_p, b_rx).c_str(),
               Ratio(y_rx_p, y_rx).c_str());
   std::printf("        AF_PACKET/AF_XDP txonly (both xsk-bench, interleaved: %s vs %s Mpps) %s (the series: 0.76)\n",
               Mpps(b_af).c_str(), Mpps(b_xdp2).c_str(), Ratio(b_af, b_xdp2).c_str());
+  auto back = [](const FwdRun& t) {
+    return absl::StrFormat("%s (%u of %u)", Ratio(t.returned, t.forwarded), t.returned, t.forwarded);
+  };
+  std::printf("        l2fwd returned/forwarded (sender veth rx less ICMP, all rounds): yardstick %s, "
+              "xsk-bench %s\n",
+              back(y_fwd_total).c_str(), back(b_fwd_total).c_str());
   if (!probes.ok())
     std::printf("probes: could not attach (%s)\n", std::string(probes.status().message()).c_str());
-  if (ipp_tx > 0 || ipp_rx > 0)
+  if (ipp_tx > 0 || ipp_rx > 0 || ipp_fwd > 0)
     std::printf("xsk-bench userspace cost (callgrind, hot loop incl. libc syscall stubs): "
-                "txonly %.1f instructions/packet, rxdrop %.1f instructions/packet (idle polls included)\n",
-                ipp_tx, ipp_rx);
+                "txonly %.1f instructions/packet, rxdrop %.1f, l2fwd %.1f per forwarded packet "
+                "(idle polls included)\n",
+                ipp_tx, ipp_rx, ipp_fwd);
   else
     std::printf("userspace cost: not measured (valgrind missing or --no-callgrind)\n");
   return 0;
