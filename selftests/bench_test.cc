@@ -5,14 +5,24 @@
 //  - its --json result parses, and its counters agree with what
 //    `xsk-loader status --json` and xsk-exporter's /metrics read from the
 //    same pins for the same run;
-//  - with no interface it builds its sandbox and removes it at exit.
+//  - with no interface it builds its sandbox and removes it at exit;
+//  - l2fwd: every frame sent into the forwarder comes back, byte for byte
+//    with the MACs swapped, and at full rate received = sent - the drops
+//    its socket names, forwarded = received = what reached the sender.
+#include <arpa/inet.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <net/if.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
+#include <functional>
 #include <sstream>
 #include <thread>
 #include <fcntl.h>
@@ -23,6 +33,7 @@
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/http.h"
 #include "selftests/lib/netns.h"
+#include "selftests/lib/packet.h"
 
 namespace xskit {
 namespace {
@@ -255,6 +266,228 @@ TEST(BenchToolSandbox, RunsWithoutInterfaceAndCleansUp) {
   EXPECT_EQ(j["peer"]["rx_packets"], j["tx"]["packets"]) << "the peer received every frame";
   std::string ns = j["setup"]["tx"]["netns"].get<std::string>();
   EXPECT_FALSE(std::filesystem::exists("/run/netns/" + ns)) << "sandbox namespace removed";
+}
+
+TEST(BenchToolSandbox, L2FwdCountsWhatComesBack) {
+  testing::EnsureBpffs();
+  testing::TestPinRoot root;
+  CmdResult r = RunCmd({Bin("bench/xsk-bench"), "--pin-root", root.path(), "-l", "-d", "1", "-Q", "--json"});
+  ASSERT_EQ(r.status, 0) << r.output;
+  json j = ParseResult(r);
+  ASSERT_TRUE(j.is_object()) << r.output;
+  const uint64_t sent = j["sender"]["packets"].get<uint64_t>(), received = j["rx"]["packets"].get<uint64_t>();
+  EXPECT_GT(received, 0u) << "the forwarder received frames";
+  EXPECT_EQ(received + j["xdp_statistics"]["rx_dropped"].get<uint64_t>(), sent)
+      << "sent = received + the forwarder socket's rx_dropped";
+  EXPECT_EQ(j["fwd"]["packets"], j["rx"]["packets"]) << "every frame received was forwarded";
+  EXPECT_EQ(j["returned"]["packets"], j["fwd"]["packets"])
+      << "returned (the sender veth's rx_packets) = forwarded";
+  EXPECT_EQ(j["returned"]["ifname"], j["setup"]["tx"]["ifname"]) << "counted on the sender's side";
+}
+
+// ---- l2fwd ----
+
+// A command running in `netns` until Stop() interrupts it (SIGINT, as
+// Ctrl-C would); stdout and stderr go to an unlinked file read back then.
+class Background {
+ public:
+  Background(const std::vector<std::string>& argv, const std::string& netns) {
+    char path[] = "/tmp/xskit-bench-test-XXXXXX";
+    out_ = ::mkstemp(path);
+    ::unlink(path);
+    // Everything the child needs is made before fork (no allocation after).
+    const std::string ns_path = "/run/netns/" + netns;
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      ::dup2(out_, 1);
+      ::dup2(out_, 2);
+      int fd = ::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) _exit(127);
+      ::execv(args[0], args.data());
+      _exit(127);
+    }
+  }
+  ~Background() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (out_ >= 0) ::close(out_);
+  }
+  CmdResult Stop() {
+    CmdResult r;
+    int status = 0;
+    ::kill(pid_, SIGINT);
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    char buf[4096];
+    ssize_t n;
+    ::lseek(out_, 0, SEEK_SET);
+    while ((n = ::read(out_, buf, sizeof(buf))) > 0) r.output.append(buf, n);
+    return r;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int out_ = -1;
+};
+
+// rx_packets of `dev` in `netns` (on veth: what the peer transmitted).
+uint64_t LinkRxPackets(const std::string& netns, const std::string& dev) {
+  CmdResult r = RunCmd({"ip", "-s", "-j", "link", "show", "dev", dev}, netns);
+  json j = json::parse(r.output, nullptr, false);
+  if (r.status != 0 || !j.is_array() || j.empty()) return 0;
+  return j[0]["stats64"]["rx"]["packets"].get<uint64_t>();
+}
+
+// Every frame arriving on `dev` in `netns` (AF_PACKET, ETH_P_ALL), kept in
+// the socket's buffer until Drain().
+class Capture {
+ public:
+  Capture(const std::string& netns, const std::string& dev) {
+    testing::InNetns(netns, [&] {
+      fd_ = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
+      if (fd_ < 0) return;
+      int bytes = 64 << 20;
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes));
+      sockaddr_ll sll{};
+      sll.sll_family = AF_PACKET;
+      sll.sll_protocol = htons(ETH_P_ALL);
+      sll.sll_ifindex = static_cast<int>(if_nametoindex(dev.c_str()));
+      if (::bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)) != 0) {
+        ::close(fd_);
+        fd_ = -1;
+      }
+    });
+  }
+  ~Capture() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  bool ok() const { return fd_ >= 0; }
+  // Incoming frames equal to `want`, and every other incoming frame.
+  struct Counts {
+    uint64_t equal = 0, other = 0, dropped = 0;
+  };
+  Counts Drain(const std::vector<uint8_t>& want) {
+    Counts c;
+    uint8_t buf[2048];
+    for (;;) {
+      sockaddr_ll from{};
+      socklen_t len = sizeof(from);
+      ssize_t n = ::recvfrom(fd_, buf, sizeof(buf), MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
+      if (n < 0) break;
+      if (from.sll_pkttype == PACKET_OUTGOING) continue;
+      bool same = static_cast<size_t>(n) == want.size() && std::memcmp(buf, want.data(), n) == 0;
+      (same ? c.equal : c.other)++;
+    }
+    tpacket_stats st{};
+    socklen_t sl = sizeof(st);
+    if (::getsockopt(fd_, SOL_PACKET, PACKET_STATISTICS, &st, &sl) == 0) c.dropped = st.tp_drops;
+    return c;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// xsk-bench -l on b; xsk-bench -t from a, first in bursts the forwarder's
+// umem always has room for (nothing may be lost: every frame comes back),
+// then one flood (losses allowed, but only where the socket counts them).
+TEST(BenchToolL2Fwd, EveryFrameSentComesBackWithTheMacsSwapped) {
+  constexpr uint64_t kBurst = 1000, kBursts = 6, kFlood = 100000;
+  testing::EnsureBpffs();
+  testing::TestPinRoot root;
+  NetnsPair pair;
+  auto loader = [&](std::vector<std::string> args, const std::string& netns) {
+    std::vector<std::string> argv = {Bin("loader/xsk-loader"), "--pin-root", root.path()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCmd(argv, netns);
+  };
+  CmdResult a = loader({"attach", pair.dev_b(), "--mode", "generic", "--no-probes"}, pair.ns_b());
+  ASSERT_EQ(a.status, 0) << "attach: " << a.output;
+  struct Detach {
+    std::function<void()> fn;
+    ~Detach() { fn(); }
+  } detach{[&] { (void)loader({"detach", pair.dev_b()}, pair.ns_b()); }};
+
+  Background fwd({Bin("bench/xsk-bench"), "--pin-root", root.path(), "-l", "-S", "-i", pair.dev_b(),
+                  "-Q", "--json"},
+                 pair.ns_b());
+  // The forwarder is up once its socket is in the XSKMAP.
+  bool registered = false;
+  for (int i = 0; i < 100 && !registered; i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    json st = json::parse(loader({"status", pair.dev_b(), "--json"}, pair.ns_b()).output, nullptr, false);
+    const auto socket = "/interfaces/0/queues/0/socket"_json_pointer;
+    registered = st.is_object() && st.contains(socket) && st[socket].get<bool>();
+  }
+  ASSERT_TRUE(registered) << "xsk-bench -l registered its socket within 10 s";
+
+  auto send = [&](uint64_t count) -> uint64_t {
+    CmdResult r = RunCmd({Bin("bench/xsk-bench"), "--pin-root", root.path(), "-t", "-c", "-i",
+                          pair.dev_a(), "--dst-mac", Mac(pair.mac_b()), "--src-ip", NetnsPair::kIpA,
+                          "--dst-ip", NetnsPair::kIpB, "-C", absl::StrCat(count), "-Q", "--json"},
+                         pair.ns_a());
+    json j = ParseResult(r);
+    EXPECT_EQ(r.status, 0) << "txonly: " << r.output;
+    return j.is_object() ? j["tx"]["packets"].get<uint64_t>() : 0;
+  };
+  // What comes back settles once the forwarder has sent its last frame.
+  auto settled_back = [&](uint64_t since) {
+    uint64_t back = LinkRxPackets(pair.ns_a(), pair.dev_a()) - since, prev = ~0ull;
+    for (int i = 0; i < 50 && back != prev; i++) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      prev = back;
+      back = LinkRxPackets(pair.ns_a(), pair.dev_a()) - since;
+    }
+    return back;
+  };
+  const uint64_t back0 = LinkRxPackets(pair.ns_a(), pair.dev_a());
+
+  // Bursts: each fits in the forwarder's 2048 frames; six of them recycle
+  // every frame through the completion and fill rings about three times.
+  Capture cap(pair.ns_a(), pair.dev_a());
+  ASSERT_TRUE(cap.ok()) << "AF_PACKET capture on " << pair.dev_a();
+  uint64_t sent_bursts = 0;
+  for (uint64_t i = 0; i < kBursts; i++) sent_bursts += send(kBurst);
+  EXPECT_EQ(sent_bursts, kBursts * kBurst) << "txonly -C sends exactly that many (completions)";
+  uint64_t back_bursts = settled_back(back0);
+  EXPECT_EQ(back_bursts, sent_bursts) << "every frame sent in bursts came back to " << pair.dev_a();
+  // The frame the sender built (pps_bench and xsk-bench build it alike),
+  // with source and destination MACs exchanged, nothing else changed.
+  std::vector<uint8_t> swapped = xskit::testing::Packet()
+                                     .Eth(pair.mac_a(), pair.mac_b())
+                                     .IPv4(NetnsPair::kIpA, NetnsPair::kIpB, 17)
+                                     .Udp(9, 9)
+                                     .Payload(64 - 4 - 42, 0x42)
+                                     .Build();
+  Capture::Counts seen = cap.Drain(swapped);
+  EXPECT_EQ(seen.dropped, 0u) << "the capture kept every frame (its counts below are complete)";
+  EXPECT_EQ(seen.equal, sent_bursts) << "each frame came back byte for byte with the MACs swapped";
+  EXPECT_EQ(seen.other, 0u) << "nothing else arrived on " << pair.dev_a();
+
+  // Flood: the forwarder falls behind; what it cannot take, its socket counts.
+  uint64_t sent_flood = send(kFlood);
+  EXPECT_EQ(sent_flood, kFlood) << "txonly -C sends exactly that many (completions)";
+  uint64_t back_total = settled_back(back0);
+
+  CmdResult out = fwd.Stop();
+  EXPECT_EQ(out.status, 130) << "interrupted, as Ctrl-C: " << out.output;
+  json r = ParseResult(out);
+  ASSERT_TRUE(r.is_object()) << "xsk-bench -l --json: " << out.output;
+  EXPECT_EQ(r["mode"], "l2fwd") << "mode";
+  const uint64_t sent = sent_bursts + sent_flood;
+  const uint64_t received = r["rx"]["packets"].get<uint64_t>();
+  const uint64_t forwarded = r["fwd"]["packets"].get<uint64_t>();
+  const uint64_t sock_dropped = r["xdp_statistics"]["rx_dropped"].get<uint64_t>();
+  EXPECT_EQ(r["steer"]["redirected"].get<uint64_t>(), sent) << "the steering program redirected every frame sent";
+  EXPECT_EQ(received + sock_dropped, sent) << "sent = received by the forwarder + its socket's rx_dropped";
+  EXPECT_EQ(forwarded, received) << "every frame received was forwarded (Tx completions)";
+  EXPECT_EQ(back_total, forwarded) << "every frame forwarded reached " << pair.dev_a();
 }
 
 }  // namespace
