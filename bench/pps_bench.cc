@@ -232,7 +232,10 @@ struct Ctx {
   int rounds = 3;
 };
 
+// Of the rounds that measured something: a failed run (0) is left out,
+// not counted as a zero.
 double Median(std::vector<double> v) {
+  std::erase_if(v, [](double x) { return x <= 0; });
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
 }
@@ -362,7 +365,12 @@ nlohmann::json XskBench(const Ctx& c, std::vector<std::string> args, const std::
   auto r = RunCmd(argv);
   auto start = r.output.find("{\n");
   auto j = nlohmann::json::parse(start == std::string::npos ? "" : r.output.substr(start), nullptr, false);
-  if (j.is_discarded()) std::fprintf(stderr, "xsk-bench failed (%d): %s\n", r.status, r.output.c_str());
+  if (j.is_discarded()) {
+    std::string what;
+    for (const auto& a : args) what += a + " ";
+    std::fprintf(stderr, "xsk-bench %sfailed (exit %d, round left out): %s\n", what.c_str(), r.status,
+                 r.output.c_str());
+  }
   return j;
 }
 

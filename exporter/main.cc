@@ -11,6 +11,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "exporter/civetweb_tls.h"
 #include "exporter/collector.h"
 #include "exporter/decoders.h"
 #include "exporter/privileges.h"
@@ -57,13 +58,6 @@ int Run(const Flags& f) {
     auto c = LoadWebConfig(*f.web_config);
     if (!c.ok()) return Fail(c.status());
     web = std::move(*c);
-    // Debian's civetweb 1.15 completes the TLS handshake but then sends no
-    // HTTP reply (seen with curl and openssl s_client); refuse rather than
-    // serve a listener that looks secured and does not work.
-    if (web->tls())
-      return Fail(Error(ExitCode::kUnsupported,
-                        "tls_server_config: TLS through civetweb does not serve replies in this "
-                        "build yet; terminate TLS in front of the exporter (basic auth works)"));
   }
 
   // Signals are taken by sigwait below; block them before any thread exists
@@ -84,6 +78,8 @@ int Run(const Flags& f) {
     auto p = CombinedPem(*web);
     if (!p.ok()) return Fail(p.status());
     pem = std::move(*p);
+    // Without this, the first HTTPS request kills the process (civetweb_tls.h).
+    if (absl::Status st = PrepareCivetwebTls(); !st.ok()) return Fail(st);
   }
   if (absl::Status st = DropPrivileges({.keep_reopen_caps = f.reopen == "on-change", .user = f.user});
       !st.ok())
