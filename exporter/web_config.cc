@@ -1,12 +1,16 @@
 #include "exporter/web_config.h"
 
 #include <crypt.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "absl/strings/ascii.h"
@@ -32,6 +36,47 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+std::string OpensslReason() {
+  unsigned long e = ERR_get_error();
+  ERR_clear_error();
+  if (e == 0) return "no PEM block found";
+  const char* r = ERR_reason_error_string(e);
+  return r ? r : absl::StrCat("OpenSSL error ", e);
+}
+
+// The pair as civetweb will load it: the first certificate of cert_file,
+// the key of key_file, belonging together. An encrypted key is refused
+// here: OpenSSL would ask for its passphrase on the terminal.
+absl::Status CheckKeyPair(const WebConfig& config, const std::string& cert,
+                          const std::string& key) {
+  auto bio = [](const std::string& s) {
+    return std::unique_ptr<BIO, decltype(&BIO_free)>(BIO_new_mem_buf(s.data(), s.size()),
+                                                     &BIO_free);
+  };
+  auto cert_bio = bio(cert);
+  std::unique_ptr<X509, decltype(&X509_free)> x509(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), &X509_free);
+  if (!x509)
+    return Error(ExitCode::kUsage, absl::StrCat("tls_server_config: cert_file ", config.cert_file,
+                                                ": no PEM certificate (", OpensslReason(), ")"));
+  auto key_bio = bio(key);
+  pem_password_cb* no_passphrase = [](char*, int, int, void*) { return -1; };
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> pkey(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, no_passphrase, nullptr), &EVP_PKEY_free);
+  if (!pkey)
+    return Error(ExitCode::kUsage,
+                 absl::StrCat("tls_server_config: key_file ", config.key_file,
+                              ": no unencrypted PEM private key (", OpensslReason(), ")"));
+  if (X509_check_private_key(x509.get(), pkey.get()) != 1) {
+    ERR_clear_error();
+    return Error(ExitCode::kUsage,
+                 absl::StrCat("tls_server_config: key_file ", config.key_file,
+                              " is not the key of the first certificate in cert_file ",
+                              config.cert_file));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -104,6 +149,7 @@ bool CheckPassword(const std::string& hash, const std::string& password) {
 absl::StatusOr<Fd> CombinedPem(const WebConfig& config) {
   XSKIT_ASSIGN_OR_RETURN(std::string key, ReadFile(config.key_file));
   XSKIT_ASSIGN_OR_RETURN(std::string cert, ReadFile(config.cert_file));
+  XSKIT_RETURN_IF_ERROR(CheckKeyPair(config, cert, key));
   Fd fd(memfd_create("xsk-exporter-tls", MFD_CLOEXEC));
   if (!fd.valid()) return ErrnoError("memfd_create", errno);
   std::string pem = absl::StrCat(key, key.empty() || key.back() == '\n' ? "" : "\n", cert);

@@ -30,8 +30,10 @@ absl::StatusOr<WebConfig> LoadWebConfig(const std::string& path);
 // Checks a password against a crypt(3) hash ($2b$/$2y$ bcrypt, $6$, ...).
 bool CheckPassword(const std::string& hash, const std::string& password);
 
-// civetweb wants key and certificate in one PEM file: writes both into a
-// memfd and returns it (the path is /proc/self/fd/<fd>).
+// civetweb wants key and certificate in one PEM file: checks that they
+// belong together (kUsage if not, or if the key is encrypted), writes both
+// into a memfd and returns it (the path is /proc/self/fd/<fd>). Further
+// certificates in cert_file (intermediates) are served as the chain.
 absl::StatusOr<Fd> CombinedPem(const WebConfig& config);
 
 }  // namespace xskit::exporter
