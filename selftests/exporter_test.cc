@@ -35,6 +35,7 @@
 #include "exporter/families.h"
 #include "exporter/web_config.h"
 #include "gtest/gtest.h"
+#include "loader/errors.h"
 #include "loader/xsk_socket.h"
 #include "nlohmann/json.hpp"
 #include "selftests/lib/fixtures.h"
@@ -170,6 +171,13 @@ class Daemon {
     if (out_ >= 0) ::close(out_);
   }
   pid_t pid() const { return pid_; }
+  // Not exited (nor killed) yet; reaps it if it has.
+  bool Running() {
+    if (pid_ <= 0) return false;
+    if (::waitpid(pid_, nullptr, WNOHANG) == 0) return true;
+    pid_ = -1;
+    return false;
+  }
 
   // Waits for a stdout line containing `prefix`; returns the rest of it.
   std::optional<std::string> WaitLine(const std::string& prefix, int timeout_ms = 5000) {
@@ -262,12 +270,13 @@ class ExporterTest : public ::testing::Test {
     return exporter_port_;
   }
 
-  // Starts Prometheus scraping the exporter every second.
-  bool StartPrometheus() {
+  // Starts Prometheus scraping the exporter every second; `job_extra`:
+  // more lines of the job (scheme, tls_config, basic_auth), indented 4.
+  bool StartPrometheus(const std::string& job_extra = "") {
     prom_port_ = FreeLoopbackPort();
     std::ofstream(tmp_.path() + "/prometheus.yml")
         << "global:\n  scrape_interval: 1s\n  scrape_timeout: 900ms\n"
-        << "scrape_configs:\n  - job_name: xsk\n    static_configs:\n"
+        << "scrape_configs:\n  - job_name: xsk\n" << job_extra << "    static_configs:\n"
         << "      - targets: ['127.0.0.1:" << exporter_port_ << "']\n";
     prometheus_ = std::make_unique<Daemon>(
         std::vector<std::string>{"prometheus", "--config.file=" + tmp_.path() + "/prometheus.yml",
@@ -339,6 +348,47 @@ class ExporterTest : public ::testing::Test {
   std::string ExporterLog() {
     std::ifstream in(tmp_.path() + "/exporter.log");
     return std::string(std::istreambuf_iterator<char>(in), {});
+  }
+
+  // A self-signed certificate for 127.0.0.1 (tls.crt, tls.key in the test's
+  // temporary directory) and a web config serving it, plus `extra` lines.
+  std::string TlsWebConfig(const std::string& extra = "") {
+    CmdResult r = RunCmd({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                          "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                          "/CN=xsk-exporter-test", "-addext", "subjectAltName=IP:127.0.0.1",
+                          "-keyout", tmp_.path() + "/tls.key", "-out", tmp_.path() + "/tls.crt"});
+    EXPECT_EQ(r.status, 0) << r.output;
+    std::string cfg = tmp_.path() + "/web.yml";
+    std::ofstream(cfg) << "tls_server_config:\n  cert_file: " << tmp_.path()
+                       << "/tls.crt\n  key_file: " << tmp_.path() << "/tls.key\n"
+                       << extra;
+    return cfg;
+  }
+
+  struct CurlReply {
+    int status = 0;  // 0: no HTTP reply
+    std::string body, log;
+  };
+  // GET https://127.0.0.1:<exporter>/metrics with curl, trusting only the
+  // test's certificate (so the chain and the name are verified too).
+  CurlReply HttpsGet(const std::string& user = "") {
+    std::string body = tmp_.path() + "/https-body";
+    std::filesystem::remove(body);
+    std::vector<std::string> argv = {"curl", "-sS", "--max-time", "10", "--cacert",
+                                     tmp_.path() + "/tls.crt", "-o", body, "-w", "\n%{http_code}",
+                                     absl::StrCat("https://127.0.0.1:", exporter_port_, "/metrics")};
+    if (!user.empty()) argv.insert(argv.end(), {"-u", user});
+    CmdResult r = RunCmd(argv);
+    CurlReply out;
+    out.log = r.output;
+    out.status = std::atoi(r.output.c_str() + r.output.rfind('\n') + 1);
+    std::ifstream in(body);
+    out.body.assign(std::istreambuf_iterator<char>(in), {});
+    return out;
+  }
+
+  static bool HaveTlsTools() {
+    return ::access("/usr/bin/openssl", X_OK) == 0 && ::access("/usr/bin/curl", X_OK) == 0;
   }
 
   // Declared first, destroyed last: the daemons stop before the pins and
@@ -531,6 +581,78 @@ TEST_F(ExporterTest, BasicAuthFromTheWebConfig) {
   EXPECT_EQ(HttpGet(exporter_port_, "/metrics", "Authorization: Basic cHJvbTpweA==\r\n").status,
             401)
       << "prom:px";
+}
+
+// Debian's civetweb used to kill the exporter at the first HTTPS request
+// (exporter/civetweb_tls.h): every check below also asks whether it is
+// still running.
+TEST_F(ExporterTest, TlsFromTheWebConfig) {
+  if (!HaveTlsTools()) XSKIT_SKIP("openssl or curl is not installed (scripts/install-deps)");
+  // --user: civetweb reads the key (a memfd) after the switch to nobody.
+  ASSERT_NE(StartExporter(0, {}, {"--web.config.file", TlsWebConfig(), "--user", "nobody"}), 0)
+      << ExporterLog();
+  CurlReply r = HttpsGet();
+  EXPECT_EQ(r.status, 200) << r.log << ExporterLog();
+  EXPECT_NE(r.body.find("xsk_exporter_build_info{"), std::string::npos) << r.body;
+  ASSERT_TRUE(exporter_->Running()) << "the exporter survived an HTTPS scrape\n" << ExporterLog();
+
+  EXPECT_EQ(HttpGet(exporter_port_, "/metrics").status, 0)
+      << "plain HTTP on the TLS port gets no HTTP reply";
+  EXPECT_EQ(HttpsGet().status, 200) << "and HTTPS still works after it";
+  EXPECT_TRUE(exporter_->Running()) << ExporterLog();
+}
+
+TEST_F(ExporterTest, TlsWithBasicAuthAsPrometheusScrapesIt) {
+  if (!HaveTlsTools()) XSKIT_SKIP("openssl or curl is not installed (scripts/install-deps)");
+  char salt[64];
+  ASSERT_NE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof(salt)), nullptr);
+  crypt_data data{};
+  std::string hash = crypt_r("pw", salt, &data);
+  std::string cfg = TlsWebConfig(absl::StrCat("basic_auth_users:\n  prom: ", hash, "\n"));
+  ASSERT_NE(StartExporter(0, {}, {"--web.config.file", cfg}), 0) << ExporterLog();
+  EXPECT_EQ(HttpsGet().status, 401) << "no credentials";
+  EXPECT_EQ(HttpsGet("prom:px").status, 401) << "prom:px";
+  CurlReply r = HttpsGet("prom:pw");
+  EXPECT_EQ(r.status, 200) << "prom:pw\n" << r.log;
+  EXPECT_NE(r.body.find("xsk_exporter_build_info{"), std::string::npos) << r.body;
+
+  // The real consumer: Prometheus over https, verifying the certificate.
+  ASSERT_TRUE(StartPrometheus(absl::StrCat(
+      "    scheme: https\n    tls_config:\n      ca_file: ", tmp_.path(), "/tls.crt\n",
+      "    basic_auth:\n      username: prom\n      password: pw\n")));
+  EXPECT_EQ(WaitValue("up{job=\"xsk\"}", 1), 1) << ExporterLog();
+  EXPECT_EQ(Value("xsk_exporter_build_info"), 1);
+  EXPECT_TRUE(exporter_->Running()) << ExporterLog();
+}
+
+TEST_F(ExporterTest, TlsRefusedAtStartWhenItCouldNotWork) {
+  if (!HaveTlsTools()) XSKIT_SKIP("openssl or curl is not installed (scripts/install-deps)");
+  std::string cfg = TlsWebConfig();
+  // A key that is not the certificate's: refused before listening (civetweb
+  // would only say "null context ... problem binding to port").
+  std::string other = tmp_.path() + "/other.key";
+  ASSERT_EQ(RunCmd({"openssl", "genpkey", "-algorithm", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-out", other})
+                .status,
+            0);
+  std::string mismatched = tmp_.path() + "/mismatched.yml";
+  std::ofstream(mismatched) << "tls_server_config:\n  cert_file: " << tmp_.path()
+                            << "/tls.crt\n  key_file: " << other << "\n";
+  // (timeout: an exporter that does not refuse would serve forever.)
+  CmdResult r = RunCmd({"timeout", "10", Bin("exporter/xsk-exporter"), "--pin-root", root_.path(),
+                        "--web.listen-address", "127.0.0.1:0", "--web.config.file", mismatched});
+  EXPECT_EQ(r.status, static_cast<int>(ExitCode::kUsage)) << r.output;
+  EXPECT_NE(r.output.find("is not the key of the first certificate"), std::string::npos)
+      << r.output;
+
+  // A copy of the binary without the two OpenSSL stand-ins beside it: a
+  // precise refusal (exit 5), not a listener that dies at the first request.
+  std::string lone = tmp_.path() + "/xsk-exporter";
+  std::filesystem::copy_file(Bin("exporter/xsk-exporter"), lone);
+  r = RunCmd({"timeout", "10", lone, "--pin-root", root_.path(), "--web.listen-address",
+              "127.0.0.1:0", "--web.config.file", cfg});
+  EXPECT_EQ(r.status, static_cast<int>(ExitCode::kUnsupported)) << r.output;
+  EXPECT_NE(r.output.find("xsk-exporter-libcrypto.so not found"), std::string::npos) << r.output;
 }
 
 }  // namespace
