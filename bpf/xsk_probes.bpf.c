@@ -426,28 +426,38 @@ static __always_inline bool drop_consumed(__u32 reason)
 	       reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED);
 }
 
-/* One drop: its direct-mapped per-CPU slot when that holds this key (or is
- * free), the hash map otherwise. An array lookup and three compares instead
- * of hashing a 24-byte key on every drop. */
-static __always_inline void count_drop_key(const struct xsk_probes_drop_key *k)
+/* One drop of an skb on `dev` (in `net`): its direct-mapped per-CPU slot when
+ * that holds this device, netns, ifindex, reason and xsk (or is free), the
+ * hash map otherwise. The common case is an array lookup and five compares
+ * of values at hand; the netns inode (another cache line) is read only to
+ * claim a slot or to miss. The ifindex compare keeps a reused net_device
+ * address from inheriting an old device's slot. */
+static __always_inline void count_drop(void *dev, void *net, __u32 ifindex, __u32 reason,
+				       __u32 xsk, struct xsk_probes_drop_key *k)
 {
-	__u32 idx = (k->ifindex * 0x9E3779B1u) ^ (k->reason * 0x85EBCA6Bu) ^
-		    (__u32)k->netns_ino ^ k->xsk;
+	/* Hashed on scalars: the verifier allows no arithmetic on a BTF
+	 * pointer, only storing and comparing it. */
+	__u32 idx = (ifindex * 0x9E3779B1u) ^ (reason * 0x85EBCA6Bu) ^ xsk;
 	struct xsk_probes_drop_slot *slot;
 
 	idx &= XSK_PROBES_DROP_SLOTS - 1;
 	slot = bpf_map_lookup_elem(&drop_slots, &idx);
-	if (slot) {
-		if (!slot->skbs) {
-			slot->key = *k;
-			slot->skbs = 1;
-			return;
-		}
-		if (slot->key.netns_ino == k->netns_ino && slot->key.ifindex == k->ifindex &&
-		    slot->key.reason == k->reason && slot->key.xsk == k->xsk) {
-			slot->skbs++;
-			return;
-		}
+	if (slot && slot->skbs && slot->dev == (__u64)dev && slot->net == (__u64)net &&
+	    slot->key.ifindex == ifindex && slot->key.reason == reason && slot->key.xsk == xsk) {
+		slot->skbs++;
+		return;
+	}
+	k->ifindex = ifindex;
+	k->reason = reason;
+	k->xsk = xsk;
+	if (net)
+		k->netns_ino = BPF_CORE_READ((struct net *)net, ns.inum);
+	if (slot && !slot->skbs) {
+		slot->key = *k;
+		slot->dev = (__u64)dev;
+		slot->net = (__u64)net;
+		slot->skbs = 1;
+		return;
 	}
 	count_u64(&drops, k);
 }
@@ -458,18 +468,21 @@ SEC("tp_btf/kfree_skb")
 int BPF_PROG(btf_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
 	struct xsk_probes_drop_key k = {};
-	struct net_device *dev = skb->dev;
-	struct sock *sk = skb->sk;
+	struct net_device *dev;
+	struct sock *sk;
+	struct net *net = NULL;
+	__u32 ifindex = 0;
 
 	if (drop_consumed(reason))
 		return 0;
+	dev = skb->dev;
+	sk = skb->sk;
 	if (dev) {
-		k.ifindex = dev->ifindex;
-		k.netns_ino = dev->nd_net.net->ns.inum;
+		ifindex = dev->ifindex;
+		net = dev->nd_net.net;
 	}
-	k.xsk = sk && sk->__sk_common.skc_family == AF_XDP;
-	k.reason = reason;
-	count_drop_key(&k);
+	count_drop(dev, net, ifindex, reason,
+		   sk && sk->__sk_common.skc_family == AF_XDP, &k);
 	return 0;
 }
 
@@ -480,19 +493,21 @@ int tp_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 	struct sk_buff *skb = (struct sk_buff *)BPF_CORE_READ(ctx, skbaddr);
 	struct net_device *dev;
 	struct sock *sk;
+	__u32 reason = 0, ifindex = 0;
+	struct net *net = NULL;
 
 	if (bpf_core_field_exists(ctx->reason))
-		k.reason = BPF_CORE_READ(ctx, reason);
-	if (drop_consumed(k.reason))
+		reason = BPF_CORE_READ(ctx, reason);
+	if (drop_consumed(reason))
 		return 0;
 	dev = BPF_CORE_READ(skb, dev);
 	if (dev) {
-		k.ifindex = BPF_CORE_READ(dev, ifindex);
-		k.netns_ino = dev_netns(dev);
+		ifindex = BPF_CORE_READ(dev, ifindex);
+		net = BPF_CORE_READ(dev, nd_net.net);
 	}
 	sk = BPF_CORE_READ(skb, sk);
-	k.xsk = sk && BPF_CORE_READ(sk, __sk_common.skc_family) == AF_XDP;
-	count_drop_key(&k);
+	count_drop(dev, net, ifindex, reason,
+		   sk && BPF_CORE_READ(sk, __sk_common.skc_family) == AF_XDP, &k);
 	return 0;
 }
 

@@ -77,13 +77,16 @@ struct xsk_probes_drop_key {
 
 /* The drop path's first stop (per-CPU array `drop_slots`): a direct-mapped
  * slot per (device, reason, xsk), claimed by the first drop that hashes to
- * it on that CPU; later drops with the same key add to it without a hash
- * lookup, and a key that finds its slot taken goes to `drops`. User space
- * adds both. */
+ * it on that CPU; later drops with the same device, netns, reason and xsk
+ * add to it on a match of kernel pointers and the ifindex alone (no netns
+ * inode read, no hash lookup), and a key that finds its slot taken goes to
+ * `drops`. User space adds both and ignores dev/net. */
 #define XSK_PROBES_DROP_SLOTS 1024
 struct xsk_probes_drop_slot {
 	struct xsk_probes_drop_key key;
 	__u64 skbs; /* 0: the slot is free */
+	__u64 dev;  /* the struct net_device * the slot was claimed for */
+	__u64 net;  /* and its struct net * then (a device can change netns) */
 };
 
 enum xsk_probes_xdp_event {

@@ -25,7 +25,7 @@ static_assert(sizeof(xsk_probes_qkey) == 16, "xsk_probes_qkey layout");
 static_assert(sizeof(xsk_probes_tx) == 184, "xsk_probes_tx layout");
 static_assert(sizeof(xsk_probes_err_key) == 24, "xsk_probes_err_key layout");
 static_assert(sizeof(xsk_probes_drop_key) == 24, "xsk_probes_drop_key layout");
-static_assert(sizeof(xsk_probes_drop_slot) == 32, "xsk_probes_drop_slot layout");
+static_assert(sizeof(xsk_probes_drop_slot) == 48, "xsk_probes_drop_slot layout");
 static_assert(sizeof(xsk_probes_xdp_key) == 24, "xsk_probes_xdp_key layout");
 static_assert(sizeof(xsk_probes_alloc) == 32, "xsk_probes_alloc layout");
 static_assert(sizeof(xsk_probes_latency) == 272, "xsk_probes_latency layout");
