@@ -2,9 +2,10 @@
 /* Baselines the steering benchmark compares xsk_steer against, built in the
  * same run: the cheapest XDP program, the plain one-socket-per-queue
  * redirect, and that redirect plus one per-CPU counter (bench/steer_bench.cc),
- * and an empty drop probe (bench/probes_bench.cc). */
+ * an empty drop probe and the smallest useful one (bench/probes_bench.cc). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
 
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -50,6 +51,28 @@ int xdp_redirect_counted(struct xdp_md *ctx)
 SEC("tp_btf/kfree_skb")
 int kfree_skb_empty(void *ctx)
 {
+	return 0;
+}
+
+/* The smallest useful drop probe, the one the probes issue sketches: one
+ * per-CPU array slot per drop reason, no interface, no socket. What xskit's
+ * probe costs beyond this is the price of its per-interface, per-netns and
+ * AF_XDP-apart keys. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops_by_reason SEC(".maps");
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(kfree_skb_by_reason, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
+{
+	__u32 r = reason & 1023;
+	__u64 *c = bpf_map_lookup_elem(&drops_by_reason, &r);
+
+	if (c)
+		(*c)++;
 	return 0;
 }
 
