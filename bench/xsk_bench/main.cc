@@ -8,10 +8,12 @@
 //   xsk-bench -i eth0 -r           rxdrop on eth0 queue 0 (attaches xsk_steer
 //                                  for the run if it is not attached)
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
 
 #include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
 #include "bench/xsk_bench/report.h"
 #include "bench/xsk_bench/run.h"
 #include "loader/errors.h"
@@ -77,6 +79,24 @@ void AddFlags(CLI::App& app, Options& o, bool& rx, bool& l2, bool& skb, bool& na
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
 }
 
+// The umem chunk the kernel accepts (xdp_umem_reg): at least 2048 bytes
+// (XDP_UMEM_MIN_CHUNK_SIZE), a power of two unless the chunks are
+// unaligned (-u), and at most a page (kernels that take larger chunks,
+// up to 64 KiB, take them only from a umem in HugeTLB pages, which
+// xsk-bench does not allocate).
+// Checked here so that a bad -f is a usage error that says why, not
+// EINVAL from the umem registration.
+void CheckFrameSize(const Options& o) {
+  const long page = ::sysconf(_SC_PAGESIZE);
+  const uint32_t f = o.frame_size;
+  if (f < 2048 || f > static_cast<uint64_t>(page))
+    throw CLI::ValidationError("-f", absl::StrCat(f, ": the umem frame size must be between 2048 and the page size (",
+                                                  page, ")"));
+  if (!o.unaligned && (f & (f - 1)))
+    throw CLI::ValidationError(
+        "-f", absl::StrCat(f, " is not a power of two: aligned chunks need one; add -u (unaligned chunks)"));
+}
+
 }  // namespace
 }  // namespace xskit::bench
 
@@ -95,6 +115,7 @@ int main(int argc, char** argv) {
     if (skb && zc) throw CLI::ValidationError("bind", "-S (generic XDP) has no zero-copy");
     if (o.batch == 0 || o.batch > o.ring_size)
       throw CLI::ValidationError("-b", "between 1 and --ring-size");
+    CheckFrameSize(o);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : static_cast<int>(xskit::ExitCode::kUsage);
