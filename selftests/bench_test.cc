@@ -8,11 +8,12 @@
 //  - with no interface it builds its sandbox and removes it at exit;
 //  - l2fwd: every frame sent into the forwarder comes back, byte for byte
 //    with the MACs swapped, and at full rate received = sent - the drops
-//    its socket names, forwarded = received = what reached the sender.
+//    its socket names, forwarded = received = what reached the sender;
+//  - -u (unaligned chunks) with a frame size no aligned umem takes: the
+//    same exact counts for txonly -> rxdrop and for l2fwd.
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -22,7 +23,6 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
-#include <functional>
 #include <sstream>
 #include <thread>
 #include <fcntl.h>
@@ -30,35 +30,28 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "selftests/lib/bench_run.h"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/http.h"
 #include "selftests/lib/netns.h"
 #include "selftests/lib/packet.h"
+#include "selftests/lib/workload.h"
 
 namespace xskit {
 namespace {
 
 using json = nlohmann::json;
+using testing::Background;
+using testing::BenchArgv;
+using testing::BenchResult;
 using testing::Bin;
 using testing::CmdResult;
+using testing::LinkRxPackets;
+using testing::MacText;
 using testing::NetnsPair;
 using testing::RunCmd;
 
 constexpr uint64_t kFrames = 100000;
-
-std::string Mac(const std::array<uint8_t, 6>& m) {
-  char buf[18];
-  std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-  return buf;
-}
-
-// The JSON document in a command's output (live lines go to stderr, which
-// RunCmd merges: the document starts at the first "{" line).
-json ParseResult(const CmdResult& r) {
-  auto start = r.output.find("{\n");
-  if (start == std::string::npos) return json();
-  return json::parse(r.output.substr(start), nullptr, false);
-}
 
 uint64_t Sum(const json& rows, const char* field) {
   uint64_t n = 0;
@@ -87,15 +80,15 @@ class BenchToolTest : public ::testing::Test {
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the receiver is up
     CmdResult tx_out = RunCmd({Bin("bench/xsk-bench"), "--pin-root", root_->path(), "-t", "-c",
-                               "-i", pair_->dev_a(), "--dst-mac", Mac(pair_->mac_b()), "--src-ip",
+                               "-i", pair_->dev_a(), "--dst-mac", MacText(pair_->mac_b()), "--src-ip",
                                NetnsPair::kIpA, "--dst-ip", NetnsPair::kIpB, "-C",
                                absl::StrCat(kFrames), "-Q", "--json"},
                               pair_->ns_a());
     rx.join();
     tx_status_ = tx_out.status;
     rx_status_ = rx_out.status;
-    tx_ = new json(ParseResult(tx_out));
-    rx_ = new json(ParseResult(rx_out));
+    tx_ = new json(BenchResult(tx_out));
+    rx_ = new json(BenchResult(rx_out));
     if (tx_->is_discarded() || tx_->is_null()) tx_raw_ = tx_out.output;
     if (rx_->is_discarded() || rx_->is_null()) rx_raw_ = rx_out.output;
     metrics_ = new std::string(ScrapeExporter());
@@ -259,7 +252,7 @@ TEST(BenchToolSandbox, RunsWithoutInterfaceAndCleansUp) {
   testing::TestPinRoot root;
   CmdResult r = RunCmd({Bin("bench/xsk-bench"), "--pin-root", root.path(), "-d", "1", "-Q", "--json"});
   ASSERT_EQ(r.status, 0) << r.output;
-  json j = ParseResult(r);
+  json j = BenchResult(r);
   ASSERT_TRUE(j.is_object()) << r.output;
   EXPECT_TRUE(j["setup"]["sandbox"].get<bool>()) << "no -i: the sandbox";
   EXPECT_GT(j["tx"]["packets"].get<uint64_t>(), 0u) << "frames were sent";
@@ -273,7 +266,7 @@ TEST(BenchToolSandbox, L2FwdCountsWhatComesBack) {
   testing::TestPinRoot root;
   CmdResult r = RunCmd({Bin("bench/xsk-bench"), "--pin-root", root.path(), "-l", "-d", "1", "-Q", "--json"});
   ASSERT_EQ(r.status, 0) << r.output;
-  json j = ParseResult(r);
+  json j = BenchResult(r);
   ASSERT_TRUE(j.is_object()) << r.output;
   const uint64_t sent = j["sender"]["packets"].get<uint64_t>(), received = j["rx"]["packets"].get<uint64_t>();
   EXPECT_GT(received, 0u) << "the forwarder received frames";
@@ -286,63 +279,6 @@ TEST(BenchToolSandbox, L2FwdCountsWhatComesBack) {
 }
 
 // ---- l2fwd ----
-
-// A command running in `netns` until Stop() interrupts it (SIGINT, as
-// Ctrl-C would); stdout and stderr go to an unlinked file read back then.
-class Background {
- public:
-  Background(const std::vector<std::string>& argv, const std::string& netns) {
-    char path[] = "/tmp/xskit-bench-test-XXXXXX";
-    out_ = ::mkstemp(path);
-    ::unlink(path);
-    // Everything the child needs is made before fork (no allocation after).
-    const std::string ns_path = "/run/netns/" + netns;
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out_, 1);
-      ::dup2(out_, 2);
-      int fd = ::open(ns_path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) _exit(127);
-      ::execv(args[0], args.data());
-      _exit(127);
-    }
-  }
-  ~Background() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (out_ >= 0) ::close(out_);
-  }
-  CmdResult Stop() {
-    CmdResult r;
-    int status = 0;
-    ::kill(pid_, SIGINT);
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    char buf[4096];
-    ssize_t n;
-    ::lseek(out_, 0, SEEK_SET);
-    while ((n = ::read(out_, buf, sizeof(buf))) > 0) r.output.append(buf, n);
-    return r;
-  }
-
- private:
-  pid_t pid_ = -1;
-  int out_ = -1;
-};
-
-// rx_packets of `dev` in `netns` (on veth: what the peer transmitted).
-uint64_t LinkRxPackets(const std::string& netns, const std::string& dev) {
-  CmdResult r = RunCmd({"ip", "-s", "-j", "link", "show", "dev", dev}, netns);
-  json j = json::parse(r.output, nullptr, false);
-  if (r.status != 0 || !j.is_array() || j.empty()) return 0;
-  return j[0]["stats64"]["rx"]["packets"].get<uint64_t>();
-}
 
 // Every frame arriving on `dev` in `netns` (AF_PACKET, ETH_P_ALL), kept in
 // the socket's buffer until Drain().
@@ -394,59 +330,88 @@ class Capture {
   int fd_ = -1;
 };
 
+// A test pair with xsk_steer attached to b (generic XDP, no probes) under
+// a private pin root, detached when the object goes.
+class SteeredPair {
+ public:
+  SteeredPair() {
+    testing::EnsureBpffs();
+    CmdResult a = Loader({"attach", pair_.dev_b(), "--mode", "generic", "--no-probes"});
+    attached_ = a.status == 0;
+    EXPECT_TRUE(attached_) << "attach: " << a.output;
+  }
+  ~SteeredPair() {
+    if (attached_) (void)Loader({"detach", pair_.dev_b()});
+  }
+  bool attached() const { return attached_; }
+  const NetnsPair& pair() const { return pair_; }
+  const std::string& root() const { return root_.path(); }
+  CmdResult Loader(const std::vector<std::string>& args) {
+    return testing::RunLoader(root_.path(), pair_.ns_b(), args);
+  }
+  // xsk-bench on b (rxdrop or l2fwd, with `flags`) in the background, up
+  // once its socket is in the XSKMAP.
+  std::unique_ptr<Background> Receiver(const std::vector<std::string>& flags) {
+    std::vector<std::string> args = {"-S", "-i", pair_.dev_b(), "-Q", "--json"};
+    args.insert(args.end(), flags.begin(), flags.end());
+    auto rx = std::make_unique<Background>(BenchArgv(root(), args), pair_.ns_b());
+    EXPECT_TRUE(testing::WaitForSocket(root(), pair_.ns_b(), pair_.dev_b()))
+        << "xsk-bench registered its socket on " << pair_.dev_b() << " within 10 s";
+    return rx;
+  }
+  // xsk-bench -t -c from a to b, exactly `count` frames (-C), with `flags`:
+  // its --json result (null, with a test failure, when it failed).
+  json Send(uint64_t count, const std::vector<std::string>& flags = {}) {
+    std::vector<std::string> args = testing::TxOnlyToB(pair_);
+    for (const char* a : {"-c", "-Q", "--json", "-C"}) args.push_back(a);
+    args.push_back(absl::StrCat(count));
+    args.insert(args.end(), flags.begin(), flags.end());
+    CmdResult r = RunCmd(BenchArgv(root(), args), pair_.ns_a());
+    json j = BenchResult(r);
+    EXPECT_EQ(r.status, 0) << "txonly: " << r.output;
+    EXPECT_TRUE(j.is_object()) << "txonly --json: " << r.output;
+    return j;
+  }
+
+ private:
+  testing::TestPinRoot root_;
+  NetnsPair pair_;
+  bool attached_ = false;
+};
+
+uint64_t Packets(const json& result, const char* side) {
+  return result.is_object() ? result[side]["packets"].get<uint64_t>() : 0;
+}
+
+// Chunk placements the end-to-end tests run with: the default (aligned
+// 4096-byte chunks) and -u with a frame size no aligned umem accepts, so
+// frames straddle pages and Rx descriptors carry the offset in their
+// upper bits.
+const std::vector<std::string> kAligned = {};
+const std::vector<std::string> kUnaligned = {"-u", "-f", "3000"};
+
+class BenchToolL2Fwd : public ::testing::TestWithParam<std::vector<std::string>> {};
+
 // xsk-bench -l on b; xsk-bench -t from a, first in bursts the forwarder's
 // umem always has room for (nothing may be lost: every frame comes back),
 // then one flood (losses allowed, but only where the socket counts them).
-TEST(BenchToolL2Fwd, EveryFrameSentComesBackWithTheMacsSwapped) {
+TEST_P(BenchToolL2Fwd, EveryFrameSentComesBackWithTheMacsSwapped) {
   constexpr uint64_t kBurst = 1000, kBursts = 6, kFlood = 100000;
-  testing::EnsureBpffs();
-  testing::TestPinRoot root;
-  NetnsPair pair;
-  auto loader = [&](std::vector<std::string> args, const std::string& netns) {
-    std::vector<std::string> argv = {Bin("loader/xsk-loader"), "--pin-root", root.path()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCmd(argv, netns);
-  };
-  CmdResult a = loader({"attach", pair.dev_b(), "--mode", "generic", "--no-probes"}, pair.ns_b());
-  ASSERT_EQ(a.status, 0) << "attach: " << a.output;
-  struct Detach {
-    std::function<void()> fn;
-    ~Detach() { fn(); }
-  } detach{[&] { (void)loader({"detach", pair.dev_b()}, pair.ns_b()); }};
+  const std::vector<std::string>& chunks = GetParam();
+  SteeredPair steered;
+  ASSERT_TRUE(steered.attached());
+  const NetnsPair& pair = steered.pair();
+  std::vector<std::string> fwd_flags = {"-l"};
+  fwd_flags.insert(fwd_flags.end(), chunks.begin(), chunks.end());
+  std::unique_ptr<Background> fwd = steered.Receiver(fwd_flags);
+  if (::testing::Test::HasFailure()) return;
 
-  Background fwd({Bin("bench/xsk-bench"), "--pin-root", root.path(), "-l", "-S", "-i", pair.dev_b(),
-                  "-Q", "--json"},
-                 pair.ns_b());
-  // The forwarder is up once its socket is in the XSKMAP.
-  bool registered = false;
-  for (int i = 0; i < 100 && !registered; i++) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    json st = json::parse(loader({"status", pair.dev_b(), "--json"}, pair.ns_b()).output, nullptr, false);
-    const auto socket = "/interfaces/0/queues/0/socket"_json_pointer;
-    registered = st.is_object() && st.contains(socket) && st[socket].get<bool>();
-  }
-  ASSERT_TRUE(registered) << "xsk-bench -l registered its socket within 10 s";
-
-  auto send = [&](uint64_t count) -> uint64_t {
-    CmdResult r = RunCmd({Bin("bench/xsk-bench"), "--pin-root", root.path(), "-t", "-c", "-i",
-                          pair.dev_a(), "--dst-mac", Mac(pair.mac_b()), "--src-ip", NetnsPair::kIpA,
-                          "--dst-ip", NetnsPair::kIpB, "-C", absl::StrCat(count), "-Q", "--json"},
-                         pair.ns_a());
-    json j = ParseResult(r);
-    EXPECT_EQ(r.status, 0) << "txonly: " << r.output;
-    return j.is_object() ? j["tx"]["packets"].get<uint64_t>() : 0;
-  };
+  auto send = [&](uint64_t count) { return Packets(steered.Send(count, chunks), "tx"); };
   // What comes back settles once the forwarder has sent its last frame.
-  auto settled_back = [&](uint64_t since) {
-    uint64_t back = LinkRxPackets(pair.ns_a(), pair.dev_a()) - since, prev = ~0ull;
-    for (int i = 0; i < 50 && back != prev; i++) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      prev = back;
-      back = LinkRxPackets(pair.ns_a(), pair.dev_a()) - since;
-    }
-    return back;
-  };
   const uint64_t back0 = LinkRxPackets(pair.ns_a(), pair.dev_a());
+  auto settled_back = [&] {
+    return testing::Settled([&] { return LinkRxPackets(pair.ns_a(), pair.dev_a()); }) - back0;
+  };
 
   // Bursts: each fits in the forwarder's 2048 frames; six of them recycle
   // every frame through the completion and fill rings about three times.
@@ -455,7 +420,7 @@ TEST(BenchToolL2Fwd, EveryFrameSentComesBackWithTheMacsSwapped) {
   uint64_t sent_bursts = 0;
   for (uint64_t i = 0; i < kBursts; i++) sent_bursts += send(kBurst);
   EXPECT_EQ(sent_bursts, kBursts * kBurst) << "txonly -C sends exactly that many (completions)";
-  uint64_t back_bursts = settled_back(back0);
+  uint64_t back_bursts = settled_back();
   EXPECT_EQ(back_bursts, sent_bursts) << "every frame sent in bursts came back to " << pair.dev_a();
   // The frame the sender built (pps_bench and xsk-bench build it alike),
   // with source and destination MACs exchanged, nothing else changed.
@@ -473,11 +438,11 @@ TEST(BenchToolL2Fwd, EveryFrameSentComesBackWithTheMacsSwapped) {
   // Flood: the forwarder falls behind; what it cannot take, its socket counts.
   uint64_t sent_flood = send(kFlood);
   EXPECT_EQ(sent_flood, kFlood) << "txonly -C sends exactly that many (completions)";
-  uint64_t back_total = settled_back(back0);
+  uint64_t back_total = settled_back();
 
-  CmdResult out = fwd.Stop();
+  CmdResult out = fwd->Stop();
   EXPECT_EQ(out.status, 130) << "interrupted, as Ctrl-C: " << out.output;
-  json r = ParseResult(out);
+  json r = BenchResult(out);
   ASSERT_TRUE(r.is_object()) << "xsk-bench -l --json: " << out.output;
   EXPECT_EQ(r["mode"], "l2fwd") << "mode";
   const uint64_t sent = sent_bursts + sent_flood;
@@ -488,6 +453,64 @@ TEST(BenchToolL2Fwd, EveryFrameSentComesBackWithTheMacsSwapped) {
   EXPECT_EQ(received + sock_dropped, sent) << "sent = received by the forwarder + its socket's rx_dropped";
   EXPECT_EQ(forwarded, received) << "every frame received was forwarded (Tx completions)";
   EXPECT_EQ(back_total, forwarded) << "every frame forwarded reached " << pair.dev_a();
+}
+
+INSTANTIATE_TEST_SUITE_P(Chunks, BenchToolL2Fwd, ::testing::Values(kAligned, kUnaligned),
+                         [](const auto& info) { return info.param.empty() ? "Aligned" : "Unaligned3000"; });
+
+// ---- -u: unaligned chunks ----
+
+// txonly -u into rxdrop -u, frames of 3000 bytes (no power of two: only an
+// unaligned umem takes them). The bursts are small enough that the
+// receiver's 2048 fill entries cover three of them unrecycled, so nothing
+// may be lost and every count is exact: the sender's completions, the
+// steering program's redirects, the receiver's frames, the peer's link.
+TEST(BenchToolUnaligned, RxDropReceivesEveryFrameSent) {
+  constexpr uint64_t kBurst = 600, kBursts = 5;
+  SteeredPair steered;
+  ASSERT_TRUE(steered.attached());
+  const NetnsPair& pair = steered.pair();
+
+  // Without -u the same frame size is a usage error that says why.
+  CmdResult aligned = RunCmd(BenchArgv(steered.root(), {"-r", "-i", pair.dev_b(), "-f", "3000", "-Q"}),
+                             pair.ns_b());
+  EXPECT_EQ(aligned.status, 2) << "-f 3000 without -u: usage error: " << aligned.output;
+  EXPECT_NE(aligned.output.find("add -u"), std::string::npos) << aligned.output;
+
+  const uint64_t link0 = LinkRxPackets(pair.ns_b(), pair.dev_b());
+  std::vector<std::string> rx_flags = {"-r"};
+  rx_flags.insert(rx_flags.end(), kUnaligned.begin(), kUnaligned.end());
+  std::unique_ptr<Background> rx = steered.Receiver(rx_flags);
+  if (::testing::Test::HasFailure()) return;
+
+  uint64_t sent = 0;
+  for (uint64_t i = 0; i < kBursts; i++) {
+    json tx = steered.Send(kBurst, kUnaligned);
+    if (!tx.is_object()) return;
+    EXPECT_TRUE(tx["setup"]["unaligned"].get<bool>()) << "txonly reports -u";
+    EXPECT_EQ(tx["setup"]["frame_size"], 3000) << "txonly's umem frame size";
+    EXPECT_EQ(tx["xdp_statistics"]["tx_invalid_descs"], 0) << "the kernel took every descriptor";
+    sent += Packets(tx, "tx");
+  }
+  EXPECT_EQ(sent, kBurst * kBursts) << "txonly -C sends exactly that many (completions)";
+  const uint64_t link = testing::Settled([&] { return LinkRxPackets(pair.ns_b(), pair.dev_b()); }) - link0;
+  EXPECT_EQ(link, sent) << pair.dev_b() << "'s rx_packets: every frame sent arrived";
+  // The receiver polls its Rx ring without pause; give it a moment for the last frames.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+
+  CmdResult out = rx->Stop();
+  EXPECT_EQ(out.status, 130) << "interrupted, as Ctrl-C: " << out.output;
+  json r = BenchResult(out);
+  ASSERT_TRUE(r.is_object()) << "xsk-bench -r --json: " << out.output;
+  EXPECT_TRUE(r["setup"]["unaligned"].get<bool>()) << "rxdrop reports -u";
+  EXPECT_EQ(r["setup"]["frame_size"], 3000) << "rxdrop's umem frame size";
+  EXPECT_EQ(r["setup"]["bind"], "copy") << "veth binds in copy mode";
+  EXPECT_EQ(r["steer"]["redirected"].get<uint64_t>(), sent) << "the steering program redirected every frame";
+  EXPECT_EQ(r["steer"]["pass_no_socket"].get<uint64_t>() + r["steer"]["redirect_failed"].get<uint64_t>(), 0u)
+      << "no frame passed to the stack or failed to redirect";
+  EXPECT_EQ(Packets(r, "rx"), sent) << "rxdrop received every frame sent";
+  EXPECT_EQ(r["xdp_statistics"]["rx_dropped"], 0) << "the socket dropped nothing";
+  EXPECT_EQ(r["xdp_statistics"]["rx_invalid_descs"], 0) << "no invalid Rx descriptor";
 }
 
 }  // namespace
