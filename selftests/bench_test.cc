@@ -10,7 +10,9 @@
 //    with the MACs swapped, and at full rate received = sent - the drops
 //    its socket names, forwarded = received = what reached the sender;
 //  - -u (unaligned chunks) with a frame size no aligned umem takes: the
-//    same exact counts for txonly -> rxdrop and for l2fwd.
+//    same exact counts for txonly -> rxdrop and for l2fwd;
+//  - -z where the driver has no zero-copy (veth): refused with exit 5 and
+//    the reason, nothing left behind.
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
@@ -511,6 +513,71 @@ TEST(BenchToolUnaligned, RxDropReceivesEveryFrameSent) {
   EXPECT_EQ(Packets(r, "rx"), sent) << "rxdrop received every frame sent";
   EXPECT_EQ(r["xdp_statistics"]["rx_dropped"], 0) << "the socket dropped nothing";
   EXPECT_EQ(r["xdp_statistics"]["rx_invalid_descs"], 0) << "no invalid Rx descriptor";
+}
+
+// ---- -z: zero-copy ----
+
+// Everything under a pin root (files and directories), for "nothing left".
+std::vector<std::string> PinsUnder(const std::string& root) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    out.push_back(it->path().string());
+  return out;
+}
+
+// veth has no AF_XDP zero-copy (the VMs' virtio_net test the same where
+// the driver has it, selftests/virtio_test.cc). -z is refused on either
+// side with exit 5 and a message naming the driver and the netdev
+// xdp-features, before anything is attached; against an attach made for
+// copy-mode sockets with exit 12 (the socket would silently bind in copy
+// mode). Nothing is left behind: no XDP program, no pin, no sandbox.
+TEST(BenchToolZerocopy, RefusedWhereTheDriverHasNoneAndLeavesNothing) {
+  testing::EnsureBpffs();
+  testing::TestPinRoot root;
+  NetnsPair pair;
+  auto refused = [&](const std::vector<std::string>& args, const std::string& netns, int code,
+                     const std::string& message) {
+    CmdResult r = RunCmd(BenchArgv(root.path(), args), netns);
+    std::string what = ::testing::PrintToString(args);
+    EXPECT_EQ(r.status, code) << what << ": " << r.output;
+    EXPECT_NE(r.output.find(message), std::string::npos) << what << ": lacks '" << message << "': " << r.output;
+    return r.output;
+  };
+  auto nothing_left = [&](const std::string& what) {
+    EXPECT_EQ(testing::XdpAttached(pair.ns_a(), pair.dev_a()), "") << what << ": XDP left on " << pair.dev_a();
+    EXPECT_EQ(testing::XdpAttached(pair.ns_b(), pair.dev_b()), "") << what << ": XDP left on " << pair.dev_b();
+    EXPECT_EQ(PinsUnder(root.path()), std::vector<std::string>{}) << what << ": pins left";
+  };
+  const std::string no_zc = " has no AF_XDP zero-copy (veth, netlink xdp-features: ";
+
+  refused({"-r", "-z", "-i", pair.dev_b(), "-d", "1", "-Q"}, pair.ns_b(), 5, "-z: " + pair.dev_b() + no_zc);
+  nothing_left("rxdrop -z");
+  std::vector<std::string> tx = testing::TxOnlyToB(pair);
+  for (const char* a : {"-z", "-C", "10", "-Q"}) tx.push_back(a);
+  std::string out = refused(tx, pair.ns_a(), 5, "-z: " + pair.dev_a() + no_zc);
+  EXPECT_NE(out.find("bind: "), std::string::npos) << "the kernel's answer is quoted: " << out;
+  nothing_left("txonly -z");
+
+  // The sandbox (no -i): its namespaces go too. They are named after
+  // xsk-bench's pid, which the refusal shows in the interface name.
+  out = refused({"-t", "-z", "-d", "1", "-Q"}, "", 5, no_zc);
+  auto at = out.find("-z: xsb");
+  ASSERT_NE(at, std::string::npos) << out;
+  std::string pid = out.substr(at + 7, out.find_first_not_of("0123456789", at + 7) - at - 7);
+  EXPECT_FALSE(std::filesystem::exists("/run/netns/xskit-bench-" + pid + "-tx")) << "sandbox left: " << out;
+  EXPECT_FALSE(std::filesystem::exists("/run/netns/xskit-bench-" + pid + "-rx")) << "sandbox left: " << out;
+
+  // An attach for copy-mode sockets stays as it was.
+  CmdResult a = testing::RunLoader(root.path(), pair.ns_b(), {"attach", pair.dev_b(), "--mode", "generic", "--no-probes"});
+  ASSERT_EQ(a.status, 0) << "attach: " << a.output;
+  const std::string prog = testing::XdpAttached(pair.ns_b(), pair.dev_b());
+  refused({"-r", "-z", "-i", pair.dev_b(), "-d", "1", "-Q"}, pair.ns_b(), 12,
+          "-z: " + pair.dev_b() + " is attached for copy-mode sockets");
+  EXPECT_EQ(testing::XdpAttached(pair.ns_b(), pair.dev_b()), prog) << "the attach is unchanged";
+  EXPECT_EQ(testing::RunLoader(root.path(), pair.ns_b(), {"detach", pair.dev_b()}).status, 0);
+  nothing_left("after detach");
 }
 
 }  // namespace

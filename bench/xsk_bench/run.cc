@@ -181,12 +181,58 @@ auto RetryBusy(F&& open) -> decltype(open()) {
   }
 }
 
+// What the kernel (or, before 6.3, the recorded driver table) says about
+// AF_XDP zero-copy on `ifname` in the caller's netns: the driver, where
+// the fact comes from and the netdev xdp-features ("virtio_net, netlink
+// xdp-features: basic,redirect,rx-sg").
+struct ZerocopyFacts {
+  bool zerocopy = false;
+  std::string why;
+};
+ZerocopyFacts ReadZerocopyFacts(const std::string& ifname) {
+  auto f = ReadIfaceFacts(ifname);
+  if (!f.ok()) return {false, std::string(f.status().message())};
+  std::string why = absl::StrCat(f->driver, ", ", f->xdp.source);
+  if (f->xdp.source == "netlink xdp-features")
+    absl::StrAppend(&why, ": ", XdpFeatureNames(f->xdp.raw_xdp_features));
+  return {f->xdp.zerocopy, why};
+}
+
+// -z where the driver has no zero-copy: one refusal for either side, in
+// xsk-bench's words (exit 5, like xsk-loader's --zerocopy refusal).
+absl::Status NoZerocopy(const std::string& ifname, const ZerocopyFacts& facts,
+                        const std::string& kernel_said = "") {
+  return Error(ExitCode::kUnsupported,
+               absl::StrCat("-z: ", ifname, " has no AF_XDP zero-copy (", facts.why, ")",
+                            kernel_said.empty() ? "" : absl::StrCat("; bind: ", kernel_said),
+                            "; use -c, or neither -c nor -z to let the kernel pick"));
+}
+
 // Opens the receiving socket, attaching xsk_steer for the run when absent.
+// -z asks the attach for zero-copy; where the driver has none it is
+// refused before anything is attached. An existing attach decides the
+// bind mode of its sockets, so -c or -z against an attach made the other
+// way is refused too (the socket would silently bind the other way).
 absl::Status OpenReceiver(const Options& o, const PinLayout& pins, Side& rx, AttachGuard& guard) {
   return InNs(rx.ep.netns, [&]() -> absl::Status {
     XSKIT_ASSIGN_OR_RETURN(NetnsId ns, CurrentNetns());
     std::string dir = pins.IfaceDir(IfaceDirName(ns, rx.ep.ifname));
-    if (!PinnedSteer::Open(dir).ok()) {
+    auto existing = PinnedSteer::Open(dir);
+    if (existing.ok() && o.bind != BindMode::kAuto) {
+      const bool zc = existing->info().zerocopy != 0;
+      const char* flag = o.bind == BindMode::kZerocopy ? "-z"
+                         : o.xdp_mode == XdpMode::kGeneric ? "-S" : "-c";
+      if (zc != (o.bind == BindMode::kZerocopy))
+        return Error(ExitCode::kAttachedDifferently,
+                     absl::StrCat(flag, ": ", rx.ep.ifname, " is attached for ",
+                                  zc ? "zero-copy" : "copy-mode", " sockets; detach it (xsk-loader detach ",
+                                  rx.ep.ifname, ") or drop ", flag));
+    }
+    if (!existing.ok()) {
+      if (o.bind == BindMode::kZerocopy) {
+        ZerocopyFacts zf = ReadZerocopyFacts(rx.ep.ifname);
+        if (!zf.zerocopy) return NoZerocopy(rx.ep.ifname, zf);
+      }
       AttachRequest req;
       req.ifname = rx.ep.ifname;
       req.mode = o.xdp_mode == XdpMode::kNative    ? ModeRequest::kNative
@@ -212,6 +258,9 @@ absl::Status OpenReceiver(const Options& o, const PinLayout& pins, Side& rx, Att
   });
 }
 
+// The kernel decides whether a zero-copy bind works (since 6.3 from the
+// same netdev xdp-features ReadIfaceFacts reads); a refusal is explained
+// with the facts.
 absl::Status OpenSender(const Options& o, Side& tx) {
   return InNs(tx.ep.netns, [&]() -> absl::Status {
     auto s = RetryBusy([&] {
@@ -220,9 +269,8 @@ absl::Status OpenSender(const Options& o, Side& tx) {
     });
     if (!s.ok() && o.bind == BindMode::kZerocopy &&
         absl::StrContains(s.status().message(), "not supported"))
-      return Error(ExitCode::kUnsupported,
-                   absl::StrCat(s.status().message(), ": ", tx.ep.ifname,
-                                "'s driver has no AF_XDP zero-copy (use -c)"));
+      return NoZerocopy(tx.ep.ifname, ReadZerocopyFacts(tx.ep.ifname),
+                        std::string(s.status().message()));
     if (!s.ok()) return s.status();
     tx.sock = std::move(*s);
     return absl::OkStatus();

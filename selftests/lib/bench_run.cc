@@ -90,6 +90,12 @@ uint64_t LinkRxPackets(const std::string& netns, const std::string& dev) {
   return j[0]["stats64"]["rx"]["packets"].get<uint64_t>();
 }
 
+std::string XdpAttached(const std::string& netns, const std::string& dev) {
+  std::string out = RunCmd({"ip", "-d", "-o", "link", "show", "dev", dev}, netns).output;
+  auto pos = out.find("prog/xdp");
+  return pos == std::string::npos ? "" : out.substr(pos, out.find(' ', pos + 20) - pos);
+}
+
 uint64_t Settled(const std::function<uint64_t()>& read) {
   uint64_t now = read(), prev = ~0ull;
   for (int i = 0; i < 50 && now != prev; i++) {

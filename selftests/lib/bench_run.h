@@ -52,6 +52,10 @@ class Background {
 // rx_packets of `dev` in `netns` (on veth: what the peer transmitted).
 uint64_t LinkRxPackets(const std::string& netns, const std::string& dev);
 
+// The XDP program attached to `dev` in `netns`, as `ip -d link` shows it
+// ("prog/xdp id 42 ..."), or "" when there is none.
+std::string XdpAttached(const std::string& netns, const std::string& dev);
+
 // `read()` once it stops moving: the same value twice 100 ms apart (at
 // most 5 s), so that what is still in flight is counted.
 uint64_t Settled(const std::function<uint64_t()>& read);
