@@ -324,17 +324,28 @@ static __always_inline struct xsk_probes_alloc *alloc_slot(void)
 	return bpf_map_lookup_elem(&alloc_stats, &zero);
 }
 
+/* "skbuff_head_cache": the cache of skb heads (sk_buff) that NAPI, XDP
+ * and batched xmit take in bulk. Its full name, NUL included: a read of one
+ * byte more tells it from a longer name with the same start. */
+static __always_inline bool is_skb_head_cache(struct kmem_cache *s)
+{
+	const char want[] = "skbuff_head_cache";
+	char name[sizeof(want) + 1] = {};
+
+	if (bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(s, name)) != sizeof(want))
+		return false;
+#pragma unroll
+	for (int i = 0; i < sizeof(want) - 1; i++)
+		if (name[i] != want[i])
+			return false;
+	return true;
+}
+
 static __always_inline void count_bulk(struct kmem_cache *s, long ret)
 {
 	struct xsk_probes_alloc *a;
-	char name[8] = {};
 
-	if (ret <= 0)
-		return;
-	bpf_probe_read_kernel_str(name, sizeof(name), BPF_CORE_READ(s, name));
-	/* "skbuff_head_cache": the skb heads NAPI and batch xmit take in bulk */
-	if (name[0] != 's' || name[1] != 'k' || name[2] != 'b' || name[6] != '_' ||
-	    name[7] != 'h')
+	if (ret <= 0 || !is_skb_head_cache(s))
 		return;
 	a = alloc_slot();
 	if (!a)
@@ -359,6 +370,10 @@ int BPF_PROG(fexit_kmem_cache_alloc_bulk_noprof, struct kmem_cache *s, gfp_t fla
 	return 0;
 }
 
+/* Only calls to the out-of-line function: net/core/skbuff.c inlines it into
+ * skb_pp_cow_data() (Debian's 6.12 build), so the copies veth and generic
+ * XDP make of an skb without XDP headroom are not seen here (their NAPI
+ * cache refills are, as bulk allocations). */
 SEC("fexit/napi_build_skb")
 int BPF_PROG(fexit_napi_build_skb, void *data, unsigned int frag_size, struct sk_buff *ret)
 {
