@@ -280,16 +280,6 @@ TEST(BenchToolUnaligned, RxDropReceivesEveryFrameSent) {
 
 // ---- -z: zero-copy ----
 
-// Everything under a pin root (files and directories), for "nothing left".
-std::vector<std::string> PinsUnder(const std::string& root) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(root, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
-    out.push_back(it->path().string());
-  return out;
-}
-
 // veth has no AF_XDP zero-copy (the VMs' virtio_net test the same where
 // the driver has it, selftests/virtio_test.cc). -z is refused on either
 // side with exit 5 and a message naming the driver and the netdev
@@ -311,7 +301,7 @@ TEST(BenchToolZerocopy, RefusedWhereTheDriverHasNoneAndLeavesNothing) {
   auto nothing_left = [&](const std::string& what) {
     EXPECT_EQ(testing::XdpAttached(pair.ns_a(), pair.dev_a()), "") << what << ": XDP left on " << pair.dev_a();
     EXPECT_EQ(testing::XdpAttached(pair.ns_b(), pair.dev_b()), "") << what << ": XDP left on " << pair.dev_b();
-    EXPECT_EQ(PinsUnder(root.path()), std::vector<std::string>{}) << what << ": pins left";
+    EXPECT_EQ(testing::PinsUnder(root.path()), std::vector<std::string>{}) << what << ": pins left";
   };
   const std::string no_zc = " has no AF_XDP zero-copy (veth, netlink xdp-features: ";
 

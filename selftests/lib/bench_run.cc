@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "selftests/lib/fixtures.h"
@@ -94,6 +95,15 @@ std::string XdpAttached(const std::string& netns, const std::string& dev) {
   std::string out = RunCmd({"ip", "-d", "-o", "link", "show", "dev", dev}, netns).output;
   auto pos = out.find("prog/xdp");
   return pos == std::string::npos ? "" : out.substr(pos, out.find(' ', pos + 20) - pos);
+}
+
+std::vector<std::string> PinsUnder(const std::string& pin_root) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(pin_root, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    out.push_back(it->path().string());
+  return out;
 }
 
 uint64_t Settled(const std::function<uint64_t()>& read) {

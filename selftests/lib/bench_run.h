@@ -56,6 +56,10 @@ uint64_t LinkRxPackets(const std::string& netns, const std::string& dev);
 // ("prog/xdp id 42 ..."), or "" when there is none.
 std::string XdpAttached(const std::string& netns, const std::string& dev);
 
+// Everything under a pin root (files and directories, recursively), for
+// "nothing left behind"; empty when the root is gone.
+std::vector<std::string> PinsUnder(const std::string& pin_root);
+
 // `read()` once it stops moving: the same value twice 100 ms apart (at
 // most 5 s), so that what is still in flight is counted.
 uint64_t Settled(const std::function<uint64_t()>& read);
