@@ -7,6 +7,9 @@
 //   xsk-bench -t --af-packet       AF_PACKET (PACKET_QDISC_BYPASS + sendmmsg)
 //   xsk-bench -i eth0 -r           rxdrop on eth0 queue 0 (attaches xsk_steer
 //                                  for the run if it is not attached)
+//   xsk-bench -r -u -f 3000        unaligned chunks of 3000 bytes (no power of two)
+//   xsk-bench -i eth0 -r -z        zero-copy, where eth0's driver advertises it
+//                                  (else exit 5 with the reason, nothing attached)
 #include <signal.h>
 #include <unistd.h>
 
