@@ -271,7 +271,10 @@ std::vector<SignalMode> SignalTable(const Resolution& r) {
               absl::StrCat("kmem_cache_alloc_bulk has no tracepoint; fentry: ",
                            r.why[kBulkFentry]));
   if (Has(r, kNapiFentry))
-    SetSignal(out, XSK_PROBES_SIG_NAPI_BUILD, XSK_PROBES_MODE_FENTRY, "fexit napi_build_skb");
+    SetSignal(out, XSK_PROBES_SIG_NAPI_BUILD, XSK_PROBES_MODE_FENTRY,
+              "fexit napi_build_skb: out-of-line calls (drivers: i40e, ice, mlx5, ...); calls "
+              "inlined inside net/core/skbuff.c (skb_pp_cow_data, 6.9+: veth and generic XDP "
+              "copies) are not seen");
   else
     SetSignal(out, XSK_PROBES_SIG_NAPI_BUILD, XSK_PROBES_MODE_UNAVAILABLE,
               absl::StrCat("napi_build_skb has no tracepoint; fentry: ", r.why[kNapiFentry]));
