@@ -270,28 +270,42 @@ void WithSender(const Ctx& c, const std::function<void()>& during) {
   t.join();
 }
 
+// In the receiver's netns, on its own thread: a yardstick socket registered
+// in the attach's XSKMAP, `loop(socket, stop)` run for the round's seconds.
+// Returns the seconds the loop ran, or 0 when the socket could not be set up.
+template <typename Loop>
+double OnRegisteredSocket(const Ctx& c, const char* what, Loop&& loop) {
+  double secs = 0;
+  std::thread t([&] {
+    EnterNetns(c.rx.netns);
+    MiniXsk s(c.rx.ifname);
+    auto ns = xskit::CurrentNetns();
+    auto steer = xskit::PinnedSteer::Open(
+        xskit::PinLayout(c.pin_root).IfaceDir(xskit::IfaceDirName(*ns, c.rx.ifname)));
+    if (!s.ok || !steer.ok() || !steer->RegisterSocket(0, xsk_socket__fd(s.xsk)).ok()) {
+      std::fprintf(stderr, "%s: cannot register in the XSKMAP\n", what);
+      return;
+    }
+    std::atomic<bool> stop{false};
+    std::thread timer([&] { usleep(c.secs * 1e6); stop = true; });
+    double t0 = NowS();
+    loop(s, stop);
+    secs = NowS() - t0;
+    timer.join();
+    (void)steer->UnregisterSocket(0);
+  });
+  t.join();
+  return secs;
+}
+
 double YardstickRxPps(const Ctx& c) {
   double pps = 0;
   WithSender(c, [&] {
-    std::thread t([&] {
-      EnterNetns(c.rx.netns);
-      MiniXsk s(c.rx.ifname);
-      auto ns = xskit::CurrentNetns();
-      auto steer = xskit::PinnedSteer::Open(
-          xskit::PinLayout(c.pin_root).IfaceDir(xskit::IfaceDirName(*ns, c.rx.ifname)));
-      if (!s.ok || !steer.ok() || !steer->RegisterSocket(0, xsk_socket__fd(s.xsk)).ok()) {
-        std::fprintf(stderr, "yardstick rx: cannot register in the XSKMAP\n");
-        return;
-      }
-      std::atomic<bool> stop{false};
-      std::thread timer([&] { usleep(c.secs * 1e6); stop = true; });
-      double t0 = NowS();
-      uint64_t n = YardstickRx(s, stop);
-      pps = n / (NowS() - t0);
-      timer.join();
-      (void)steer->UnregisterSocket(0);
+    uint64_t n = 0;
+    double secs = OnRegisteredSocket(c, "yardstick rx", [&](MiniXsk& s, std::atomic<bool>& stop) {
+      n = YardstickRx(s, stop);
     });
-    t.join();
+    if (secs > 0) pps = n / secs;
   });
   return pps;
 }
@@ -324,26 +338,10 @@ FwdRun YardstickFwd(const Ctx& c) {
   FwdRun r;
   WithSender(c, [&] {
     uint64_t back0 = BackAtSender(c);
-    std::thread t([&] {
-      EnterNetns(c.rx.netns);
-      MiniXsk s(c.rx.ifname);
-      auto ns = xskit::CurrentNetns();
-      auto steer = xskit::PinnedSteer::Open(
-          xskit::PinLayout(c.pin_root).IfaceDir(xskit::IfaceDirName(*ns, c.rx.ifname)));
-      if (!s.ok || !steer.ok() || !steer->RegisterSocket(0, xsk_socket__fd(s.xsk)).ok()) {
-        std::fprintf(stderr, "yardstick l2fwd: cannot register in the XSKMAP\n");
-        return;
-      }
-      std::atomic<bool> stop{false};
-      std::thread timer([&] { usleep(c.secs * 1e6); stop = true; });
-      double t0 = NowS();
-      FwdCount n = YardstickL2Fwd(s, stop);
-      r.pps = n.forwarded / (NowS() - t0);
-      r.forwarded = n.forwarded;
-      timer.join();
-      (void)steer->UnregisterSocket(0);
+    double secs = OnRegisteredSocket(c, "yardstick l2fwd", [&](MiniXsk& s, std::atomic<bool>& stop) {
+      r.forwarded = YardstickL2Fwd(s, stop).forwarded;
     });
-    t.join();
+    if (secs > 0) r.pps = r.forwarded / secs;
     r.returned = BackAtSender(c) - back0;
   });
   return r;
