@@ -196,6 +196,21 @@ absl::StatusOr<Fd> OpenPin(const std::string& dir, absl::string_view name) {
   return Fd(fd);
 }
 
+absl::Status ReadPinnedInfo(int fd, const std::string& dir, absl::string_view pin, void* out) {
+  uint32_t key = 0;
+  if (bpf_map_lookup_elem(fd, &key, out) != 0)
+    return ErrnoError(absl::StrCat("read ", PinPath(dir, pin)), errno);
+  return absl::OkStatus();
+}
+
+absl::Status CheckInfoVersion(const std::string& dir, absl::string_view pin, uint32_t got,
+                              uint32_t want) {
+  if (got == want) return absl::OkStatus();
+  return Error(ExitCode::kInternal,
+               absl::StrCat(dir, " was pinned by another xskit version (", pin, " v", got,
+                            "); detach it with that version"));
+}
+
 absl::Status PinFd(int fd, const std::string& path) {
   if (bpf_obj_pin(fd, path.c_str()) != 0) return ErrnoError(absl::StrCat("pin ", path), errno);
   return absl::OkStatus();

@@ -76,6 +76,15 @@ std::string PinPath(const std::string& dir, absl::string_view name);
 // bpf_obj_get() of <dir>/<name>, with the path in the error.
 absl::StatusOr<Fd> OpenPin(const std::string& dir, absl::string_view name);
 
+// Key 0 of a program's pinned info map (`fd`, pinned at <dir>/<pin>) into
+// `out`, the map's value, with the path in the error.
+absl::Status ReadPinnedInfo(int fd, const std::string& dir, absl::string_view pin, void* out);
+
+// A pin whose info records layout version `got` where this build reads
+// `want` was made by another xskit version: refused, saying what to do.
+absl::Status CheckInfoVersion(const std::string& dir, absl::string_view pin, uint32_t got,
+                              uint32_t want);
+
 // bpf_obj_pin() of `fd` at `path`, with the path in the error.
 absl::Status PinFd(int fd, const std::string& path);
 

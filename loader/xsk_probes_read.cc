@@ -28,13 +28,9 @@ absl::StatusOr<PinnedProbes> PinnedProbes::Open(const std::string& dir) {
   PinnedProbes p;
   p.dir_ = dir;
   XSKIT_ASSIGN_OR_RETURN(p.info_map_, OpenPin(dir, kPinProbesInfo));
-  uint32_t key = 0;
-  if (bpf_map_lookup_elem(p.info_map_.get(), &key, &p.info_) != 0)
-    return ErrnoError(absl::StrCat("read ", PinPath(dir, kPinProbesInfo)), errno);
-  if (p.info_.version != XSK_PROBES_INFO_VERSION)
-    return Error(ExitCode::kInternal,
-                 absl::StrCat(dir, " was pinned by another xskit version (probes_info v",
-                              p.info_.version, "); detach it with that version"));
+  XSKIT_RETURN_IF_ERROR(ReadPinnedInfo(p.info_map_.get(), dir, kPinProbesInfo, &p.info_));
+  XSKIT_RETURN_IF_ERROR(
+      CheckInfoVersion(dir, kPinProbesInfo, p.info_.version, XSK_PROBES_INFO_VERSION));
   XSKIT_ASSIGN_OR_RETURN(p.tx_, OpenPin(dir, kPinTxStats));
   XSKIT_ASSIGN_OR_RETURN(p.tx_errors_, OpenPin(dir, kPinTxErrors));
   XSKIT_ASSIGN_OR_RETURN(p.drops_, OpenPin(dir, kPinDrops));

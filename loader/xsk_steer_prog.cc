@@ -109,13 +109,8 @@ absl::StatusOr<PinnedSteer> PinnedSteer::Open(const std::string& dir) {
   XSKIT_ASSIGN_OR_RETURN(p.xsks_map_, OpenPin(dir, kPinXsksMap));
   XSKIT_ASSIGN_OR_RETURN(p.counters_, OpenPin(dir, kPinCounters));
   XSKIT_ASSIGN_OR_RETURN(p.info_map_, OpenPin(dir, kPinInfo));
-  uint32_t key = 0;
-  if (bpf_map_lookup_elem(p.info_map_.get(), &key, &p.info_) != 0)
-    return ErrnoError(absl::StrCat("read ", PinPath(dir, kPinInfo)), errno);
-  if (p.info_.version != XSK_STEER_INFO_VERSION)
-    return Error(ExitCode::kInternal,
-                 absl::StrCat(dir, " was pinned by another xskit version (info v",
-                              p.info_.version, "); detach it with that version"));
+  XSKIT_RETURN_IF_ERROR(ReadPinnedInfo(p.info_map_.get(), dir, kPinInfo, &p.info_));
+  XSKIT_RETURN_IF_ERROR(CheckInfoVersion(dir, kPinInfo, p.info_.version, XSK_STEER_INFO_VERSION));
   int link = bpf_obj_get(PinPath(dir, kPinLink).c_str());
   if (link >= 0) p.link_.reset(link);
   return p;

@@ -85,6 +85,15 @@ TEST(PinNames, DotsAndColonsAreEncodedAndDecoded) {
 
 // ------------------------------------------------------------- errors
 
+TEST(PinNames, InfoFromAnotherVersionIsRefusedByName) {
+  EXPECT_TRUE(CheckInfoVersion("/sys/fs/bpf/xskit/if/eth0", "steer_info", 2, 2).ok());
+  absl::Status s = CheckInfoVersion("/sys/fs/bpf/xskit/if/eth0", "steer_info", 1, 2);
+  EXPECT_EQ(ExitCodeOf(s), ExitCode::kInternal);
+  EXPECT_EQ(s.message(),
+            "/sys/fs/bpf/xskit/if/eth0 was pinned by another xskit version (steer_info v1); "
+            "detach it with that version");
+}
+
 TEST(Errors, ExitCodeTravelsThroughAnnotate) {
   absl::Status s = Annotate(Error(ExitCode::kMtuTooLarge, "too big"), "attach eth0");
   EXPECT_EQ(ExitCodeOf(s), ExitCode::kMtuTooLarge);
