@@ -33,7 +33,7 @@ using json = nlohmann::json;
 using testing::BenchResult;
 using testing::Bin;
 using testing::CmdResult;
-using testing::MacText;
+using testing::MacString;
 using testing::NetnsPair;
 using testing::RunCmd;
 
@@ -66,7 +66,7 @@ class BenchToolTest : public ::testing::Test {
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the receiver is up
     CmdResult tx_out = RunCmd({Bin("bench/xsk-bench"), "--pin-root", root_->path(), "-t", "-c",
-                               "-i", pair_->dev_a(), "--dst-mac", MacText(pair_->mac_b()), "--src-ip",
+                               "-i", pair_->dev_a(), "--dst-mac", MacString(pair_->mac_b()), "--src-ip",
                                NetnsPair::kIpA, "--dst-ip", NetnsPair::kIpB, "-C",
                                absl::StrCat(kFrames), "-Q", "--json"},
                               pair_->ns_a());

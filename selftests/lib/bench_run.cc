@@ -32,14 +32,8 @@ json BenchResult(const CmdResult& r) {
 }
 
 std::vector<std::string> TxOnlyToB(const NetnsPair& pair) {
-  return {"-t", "-i", pair.dev_a(), "--dst-mac", MacText(pair.mac_b()), "--src-ip", NetnsPair::kIpA,
+  return {"-t", "-i", pair.dev_a(), "--dst-mac", MacString(pair.mac_b()), "--src-ip", NetnsPair::kIpA,
           "--dst-ip", NetnsPair::kIpB};
-}
-
-std::string MacText(const std::array<uint8_t, 6>& m) {
-  char buf[18];
-  std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
-  return buf;
 }
 
 Background::Background(const std::vector<std::string>& argv, const std::string& netns) {

@@ -30,9 +30,6 @@ nlohmann::json BenchResult(const CmdResult& r);
 // `-t -i <dev_a> --dst-mac <b> --src-ip <a> --dst-ip <b>`.
 std::vector<std::string> TxOnlyToB(const NetnsPair& pair);
 
-// "aa:bb:cc:dd:ee:ff"
-std::string MacText(const std::array<uint8_t, 6>& mac);
-
 // A command running in `netns` until Stop() interrupts it (SIGINT, as
 // Ctrl-C would); stdout and stderr go to an unlinked file read back then.
 // Killed (SIGKILL) if the test ends without Stop().

@@ -92,13 +92,13 @@ std::array<uint8_t, 6> ReadMac(const std::string& dev, const std::string& netns)
   return mac;
 }
 
+}  // namespace
+
 std::string MacString(const std::array<uint8_t, 6>& m) {
   char buf[18];
   std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
   return buf;
 }
-
-}  // namespace
 
 NetnsPair::NetnsPair() : NetnsPair(Options{}) {}
 

@@ -17,6 +17,9 @@ struct CmdResult {
   std::string output;
 };
 CmdResult RunCmd(const std::vector<std::string>& argv, const std::string& netns = "");
+
+// "aa:bb:cc:dd:ee:ff"
+std::string MacString(const std::array<uint8_t, 6>& mac);
 // Runs and aborts the test setup (throws std::runtime_error) on failure.
 std::string MustRun(const std::vector<std::string>& argv, const std::string& netns = "");
 
