@@ -30,10 +30,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "bpf/xsk_probes.h"
-#include "loader/drop_reasons.h"
-#include "loader/fd.h"
-#include "loader/xsk_probes_prog.h"
-#include "loader/xsk_steer_prog.h"
+#include "lib/drop_reasons.h"
+#include "lib/fd.h"
+#include "lib/xsk_probes_prog.h"
+#include "lib/xsk_steer_prog.h"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"
 

@@ -22,10 +22,10 @@
 #include <filesystem>
 #include <thread>
 
-#include "loader/attach.h"
-#include "loader/log.h"
-#include "loader/pins.h"
-#include "loader/xsk_probes_prog.h"
+#include "lib/attach.h"
+#include "lib/log.h"
+#include "lib/pins.h"
+#include "lib/xsk_probes_prog.h"
 #include "loader/xsk_socket.h"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"

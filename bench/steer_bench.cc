@@ -17,10 +17,10 @@
 #include <functional>
 #include <vector>
 
-#include "loader/log.h"
-#include "loader/parse_args.h"
+#include "lib/log.h"
+#include "lib/parse_args.h"
 #include "loader/xsk_socket.h"
-#include "loader/xsk_steer_prog.h"
+#include "lib/xsk_steer_prog.h"
 #include "selftests/lib/netns.h"
 #include "selftests/lib/packet.h"
 #include "xdp_baselines.skel.h"

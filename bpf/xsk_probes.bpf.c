@@ -3,7 +3,7 @@
  *
  * One object, several variants per signal; the loader picks them with
  * bpf_program__set_autoload() from the running kernel's BTF and a trial
- * load (loader/xsk_probes_prog.cc):
+ * load (lib/xsk_probes_prog.cc):
  *   fentry mode      fentry/fexit on xsk_sendmsg, xsk_poll, __dev_direct_xmit,
  *                    sock_alloc_send_pskb, kmem_cache_alloc_bulk(_noprof),
  *                    napi_build_skb, xsk_destruct_skb

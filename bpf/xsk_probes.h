@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Data shared by bpf/xsk_probes.bpf.c and loader/xsk_probes_prog.cc (and,
+/* Data shared by bpf/xsk_probes.bpf.c and lib/xsk_probes_prog.cc (and,
  * through the pins, the exporter and `xsk-loader status`).
  * Plain data only: compiled after vmlinux.h on the BPF side and after
  * <linux/types.h> on the user side. The C++ side static_asserts the sizes. */

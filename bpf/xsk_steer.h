@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
-/* Data shared by bpf/xsk_steer.bpf.c and loader/xsk_steer_prog.cc.
+/* Data shared by bpf/xsk_steer.bpf.c and lib/xsk_steer_prog.cc.
  * Plain data only: it is compiled after vmlinux.h on the BPF side and after
  * <linux/types.h> on the user side. The C++ side static_asserts the sizes. */
 #ifndef XSKIT_XSK_STEER_H

@@ -10,8 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "loader/errors.h"
-#include "loader/log.h"
+#include "lib/errors.h"
+#include "lib/log.h"
 
 namespace xskit::exporter {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "exporter/families.h"
-#include "loader/log.h"
+#include "lib/log.h"
 
 #ifndef XSKIT_VERSION
 #define XSKIT_VERSION "unknown"

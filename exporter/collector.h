@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "exporter/pin_cache.h"
-#include "loader/drop_reasons.h"
-#include "loader/fd.h"
+#include "lib/drop_reasons.h"
+#include "lib/fd.h"
 #include "prometheus/collectable.h"
 
 namespace xskit::exporter {

@@ -1,6 +1,6 @@
 #include "exporter/decoders.h"
 
-#include "loader/xsk_probes_prog.h"
+#include "lib/xsk_probes_prog.h"
 
 #include <cstring>
 

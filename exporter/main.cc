@@ -16,9 +16,9 @@
 #include "exporter/decoders.h"
 #include "exporter/privileges.h"
 #include "exporter/web_config.h"
-#include "loader/errors.h"
-#include "loader/log.h"
-#include "loader/pins.h"
+#include "lib/errors.h"
+#include "lib/log.h"
+#include "lib/pins.h"
 #include "prometheus/exposer.h"
 
 namespace {

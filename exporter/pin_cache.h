@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
-#include "loader/fd.h"
-#include "loader/pins.h"
-#include "loader/xsk_probes_prog.h"
-#include "loader/xsk_steer_prog.h"
+#include "lib/fd.h"
+#include "lib/pins.h"
+#include "lib/xsk_probes_prog.h"
+#include "lib/xsk_steer_prog.h"
 
 namespace xskit::exporter {
 

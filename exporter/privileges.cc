@@ -10,8 +10,8 @@
 #include <cerrno>
 
 #include "absl/strings/str_format.h"
-#include "loader/errors.h"
-#include "loader/log.h"
+#include "lib/errors.h"
+#include "lib/log.h"
 
 namespace xskit::exporter {
 namespace {

@@ -17,7 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "loader/errors.h"
+#include "lib/errors.h"
 
 namespace xskit::exporter {
 namespace {

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "loader/fd.h"
+#include "lib/fd.h"
 
 namespace xskit::exporter {
 

@@ -2,8 +2,8 @@
 #include <cstdio>
 
 #include "loader/cmd/commands.h"
-#include "loader/errors.h"
-#include "loader/log.h"
+#include "lib/errors.h"
+#include "lib/log.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"xsk-loader: attach, inspect and detach xskit's AF_XDP steering datapath"};

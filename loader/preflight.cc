@@ -4,9 +4,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "loader/attach.h"
-#include "loader/pins.h"
-#include "loader/preconditions.h"
+#include "lib/attach.h"
+#include "lib/pins.h"
+#include "lib/preconditions.h"
 
 namespace xskit {
 namespace {

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "loader/errors.h"
-#include "loader/iface_facts.h"
+#include "lib/errors.h"
+#include "lib/iface_facts.h"
 #include "nlohmann/json.hpp"
 
 namespace xskit {

@@ -4,7 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "loader/drop_reasons.h"
+#include "lib/drop_reasons.h"
 
 namespace xskit {
 namespace {

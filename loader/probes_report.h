@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "loader/pins.h"
-#include "loader/xsk_probes_prog.h"
+#include "lib/pins.h"
+#include "lib/xsk_probes_prog.h"
 #include "nlohmann/json.hpp"
 
 namespace xskit {

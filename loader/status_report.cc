@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "loader/errors.h"
+#include "lib/errors.h"
 #include "loader/probes_report.h"
-#include "loader/xsk_steer_prog.h"
+#include "lib/xsk_steer_prog.h"
 
 namespace xskit {
 

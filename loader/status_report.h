@@ -6,7 +6,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "loader/pins.h"
+#include "lib/pins.h"
 #include "nlohmann/json.hpp"
 
 namespace xskit {

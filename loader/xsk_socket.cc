@@ -9,9 +9,9 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
-#include "loader/errors.h"
-#include "loader/pins.h"
-#include "loader/xsk_steer_prog.h"
+#include "lib/errors.h"
+#include "lib/pins.h"
+#include "lib/xsk_steer_prog.h"
 
 namespace xskit {
 

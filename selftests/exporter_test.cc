@@ -36,7 +36,7 @@
 #include "exporter/families.h"
 #include "exporter/web_config.h"
 #include "gtest/gtest.h"
-#include "loader/errors.h"
+#include "lib/errors.h"
 #include "loader/xsk_socket.h"
 #include "nlohmann/json.hpp"
 #include "selftests/lib/fixtures.h"

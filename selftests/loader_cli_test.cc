@@ -9,7 +9,7 @@
 #include <filesystem>
 
 #include "gtest/gtest.h"
-#include "loader/errors.h"
+#include "lib/errors.h"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"
 

@@ -8,9 +8,9 @@
 #include <memory>
 
 #include "gtest/gtest.h"
-#include "loader/parse_args.h"
+#include "lib/parse_args.h"
 #include "loader/xsk_socket.h"
-#include "loader/xsk_steer_prog.h"
+#include "lib/xsk_steer_prog.h"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"
 #include "selftests/lib/packet.h"

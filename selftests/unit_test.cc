@@ -6,12 +6,12 @@
 #include <netinet/in.h>
 
 #include "gtest/gtest.h"
-#include "loader/attach.h"
-#include "loader/driver_table.h"
-#include "loader/errors.h"
-#include "loader/parse_args.h"
-#include "loader/pins.h"
-#include "loader/xsk_steer_prog.h"
+#include "lib/attach.h"
+#include "lib/driver_table.h"
+#include "lib/errors.h"
+#include "lib/parse_args.h"
+#include "lib/pins.h"
+#include "lib/xsk_steer_prog.h"
 
 namespace xskit {
 namespace {

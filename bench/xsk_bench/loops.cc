@@ -12,7 +12,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "loader/errors.h"
+#include "lib/errors.h"
 
 namespace xskit::bench {
 namespace {

@@ -19,8 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "bench/xsk_bench/report.h"
 #include "bench/xsk_bench/run.h"
-#include "loader/errors.h"
-#include "loader/log.h"
+#include "lib/errors.h"
+#include "lib/log.h"
 
 namespace xskit::bench {
 

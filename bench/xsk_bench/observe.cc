@@ -1,8 +1,8 @@
 #include "bench/xsk_bench/observe.h"
 
 #include "absl/strings/str_cat.h"
-#include "loader/drop_reasons.h"
-#include "loader/errors.h"
+#include "lib/drop_reasons.h"
+#include "lib/errors.h"
 
 namespace xskit::bench {
 namespace {

@@ -15,9 +15,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "loader/pins.h"
-#include "loader/xsk_probes_prog.h"
-#include "loader/xsk_steer_prog.h"
+#include "lib/pins.h"
+#include "lib/xsk_probes_prog.h"
+#include "lib/xsk_steer_prog.h"
 
 namespace xskit::bench {
 

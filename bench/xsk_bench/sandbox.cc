@@ -10,8 +10,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "loader/errors.h"
-#include "loader/pins.h"
+#include "lib/errors.h"
+#include "lib/pins.h"
 #include "selftests/lib/netns.h"
 
 namespace xskit::bench {

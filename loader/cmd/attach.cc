@@ -1,11 +1,11 @@
 #include <cstdio>
 
-#include "loader/attach.h"
-#include "loader/errors.h"
+#include "lib/attach.h"
+#include "lib/errors.h"
 #include "loader/cmd/commands.h"
-#include "loader/parse_args.h"
-#include "loader/xsk_probes_prog.h"
-#include "loader/xsk_steer_prog.h"
+#include "lib/parse_args.h"
+#include "lib/xsk_probes_prog.h"
+#include "lib/xsk_steer_prog.h"
 
 namespace xskit {
 namespace {

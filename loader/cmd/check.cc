@@ -2,7 +2,7 @@
 
 #include "loader/cmd/commands.h"
 #include "absl/strings/str_cat.h"
-#include "loader/errors.h"
+#include "lib/errors.h"
 #include "loader/preflight.h"
 
 namespace xskit {

@@ -1,9 +1,9 @@
 #include <cstdio>
 
-#include "loader/attach.h"
+#include "lib/attach.h"
 #include "loader/cmd/commands.h"
-#include "loader/errors.h"
-#include "loader/xsk_probes_prog.h"
+#include "lib/errors.h"
+#include "lib/xsk_probes_prog.h"
 
 namespace xskit {
 namespace {

@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_format.h"
 #include "loader/cmd/commands.h"
-#include "loader/errors.h"
+#include "lib/errors.h"
 #include "loader/probes_report.h"
-#include "loader/xsk_probes_prog.h"
+#include "lib/xsk_probes_prog.h"
 
 namespace xskit {
 namespace {

@@ -1,7 +1,7 @@
 #include <cstdio>
 
 #include "loader/cmd/commands.h"
-#include "loader/errors.h"
+#include "lib/errors.h"
 #include "loader/status_report.h"
 
 namespace xskit {

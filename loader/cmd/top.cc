@@ -18,7 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "loader/cmd/commands.h"
-#include "loader/errors.h"
+#include "lib/errors.h"
 #include "loader/status_report.h"
 #include "loader/top.h"
 

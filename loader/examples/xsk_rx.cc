@@ -6,8 +6,8 @@
 #include <chrono>
 
 #include "CLI/CLI.hpp"
-#include "loader/errors.h"
-#include "loader/log.h"
+#include "lib/errors.h"
+#include "lib/log.h"
 #include "loader/xsk_socket.h"
 #include "nlohmann/json.hpp"
 

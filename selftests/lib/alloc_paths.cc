@@ -11,7 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "alloc_paths.skel.h"
-#include "loader/errors.h"
+#include "lib/errors.h"
 #include "selftests/lib/netns.h"
 
 namespace xskit::testing {

@@ -4,7 +4,7 @@
 #include <unistd.h>
 
 #include "absl/strings/str_cat.h"
-#include "loader/pins.h"
+#include "lib/pins.h"
 
 namespace xskit::testing {
 

@@ -13,8 +13,8 @@
 
 #include "absl/status/statusor.h"
 #include "bpf/xsk_probes.h"
-#include "loader/fd.h"
-#include "loader/pins.h"
+#include "lib/fd.h"
+#include "lib/pins.h"
 
 struct xsk_probes;  // the skeleton (build/bpf/xsk_probes.skel.h)
 struct bpf_link;

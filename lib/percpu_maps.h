@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
-#include "loader/errors.h"
+#include "lib/errors.h"
 
 #ifndef ENOTSUPP
 #define ENOTSUPP 524  // the kernel's internal "not supported"

@@ -1,4 +1,4 @@
-#include "loader/preconditions.h"
+#include "lib/preconditions.h"
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -9,7 +9,7 @@
 #include <cerrno>
 
 #include "absl/strings/str_cat.h"
-#include "loader/errors.h"
+#include "lib/errors.h"
 
 namespace xskit {
 namespace {

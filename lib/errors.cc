@@ -1,4 +1,4 @@
-#include "loader/errors.h"
+#include "lib/errors.h"
 
 #include <cerrno>
 #include <cstdlib>

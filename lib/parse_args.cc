@@ -1,4 +1,4 @@
-#include "loader/parse_args.h"
+#include "lib/parse_args.h"
 
 #include <netinet/in.h>
 
@@ -8,7 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "loader/errors.h"
+#include "lib/errors.h"
 
 namespace xskit {
 

@@ -1,4 +1,4 @@
-#include "loader/pins.h"
+#include "lib/pins.h"
 
 #include <bpf/bpf.h>
 #include <dirent.h>
@@ -15,8 +15,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
-#include "loader/errors.h"
-#include "loader/log.h"
+#include "lib/errors.h"
+#include "lib/log.h"
 
 namespace xskit {
 namespace {

@@ -1,4 +1,4 @@
-#include "loader/xsk_probes_prog.h"
+#include "lib/xsk_probes_prog.h"
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -18,10 +18,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
-#include "loader/errors.h"
-#include "loader/log.h"
-#include "loader/percpu_maps.h"
-#include "loader/pins.h"
+#include "lib/errors.h"
+#include "lib/log.h"
+#include "lib/percpu_maps.h"
+#include "lib/pins.h"
 #include "xsk_probes.skel.h"
 
 namespace xskit {

@@ -1,4 +1,4 @@
-#include "loader/netlink.h"
+#include "lib/netlink.h"
 
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "loader/errors.h"
+#include "lib/errors.h"
 
 namespace xskit {
 namespace {

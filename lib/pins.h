@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "loader/fd.h"
+#include "lib/fd.h"
 
 namespace xskit {
 

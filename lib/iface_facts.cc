@@ -1,4 +1,4 @@
-#include "loader/iface_facts.h"
+#include "lib/iface_facts.h"
 
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
@@ -13,8 +13,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "loader/errors.h"
-#include "loader/log.h"
+#include "lib/errors.h"
+#include "lib/log.h"
 
 #ifndef AF_XDP
 #define AF_XDP 44

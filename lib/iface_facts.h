@@ -12,8 +12,8 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "loader/driver_table.h"
-#include "loader/netlink.h"
+#include "lib/driver_table.h"
+#include "lib/netlink.h"
 
 namespace xskit {
 

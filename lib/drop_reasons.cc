@@ -1,4 +1,4 @@
-#include "loader/drop_reasons.h"
+#include "lib/drop_reasons.h"
 
 #include <bpf/btf.h>
 #include <dirent.h>
@@ -9,7 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "loader/errors.h"
+#include "lib/errors.h"
 
 namespace xskit {
 namespace {

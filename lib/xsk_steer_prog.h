@@ -13,7 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "bpf/xsk_steer.h"
-#include "loader/fd.h"
+#include "lib/fd.h"
 
 struct xsk_steer;  // the skeleton (build/bpf/xsk_steer.skel.h)
 

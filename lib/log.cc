@@ -1,4 +1,4 @@
-#include "loader/log.h"
+#include "lib/log.h"
 
 #include <bpf/libbpf.h>
 

@@ -12,8 +12,8 @@
 #include "absl/status/statusor.h"
 #include <linux/types.h>  // before the shared header: it uses __u32 and friends
 #include "bpf/xsk_steer.h"
-#include "loader/iface_facts.h"
-#include "loader/pins.h"
+#include "lib/iface_facts.h"
+#include "lib/pins.h"
 
 namespace xskit {
 

@@ -1,4 +1,4 @@
-#include "loader/attach.h"
+#include "lib/attach.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -13,10 +13,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "loader/errors.h"
-#include "loader/log.h"
-#include "loader/preconditions.h"
-#include "loader/xsk_steer_prog.h"
+#include "lib/errors.h"
+#include "lib/log.h"
+#include "lib/preconditions.h"
+#include "lib/xsk_steer_prog.h"
 
 namespace xskit {
 namespace {

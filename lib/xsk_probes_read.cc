@@ -10,10 +10,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "loader/errors.h"
-#include "loader/percpu_maps.h"
-#include "loader/pins.h"
-#include "loader/xsk_probes_prog.h"
+#include "lib/errors.h"
+#include "lib/percpu_maps.h"
+#include "lib/pins.h"
+#include "lib/xsk_probes_prog.h"
 
 namespace xskit {
 namespace {

@@ -1,4 +1,4 @@
-#include "loader/driver_table.h"
+#include "lib/driver_table.h"
 
 namespace xskit {
 

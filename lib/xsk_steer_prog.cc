@@ -1,4 +1,4 @@
-#include "loader/xsk_steer_prog.h"
+#include "lib/xsk_steer_prog.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -10,10 +10,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "loader/errors.h"
-#include "loader/log.h"
-#include "loader/percpu_maps.h"
-#include "loader/pins.h"
+#include "lib/errors.h"
+#include "lib/log.h"
+#include "lib/percpu_maps.h"
+#include "lib/pins.h"
 #include "xsk_steer.skel.h"
 
 namespace xskit {
