@@ -35,7 +35,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "bench/xsk_bench/sandbox.h"
+#include "xsk_bench/sandbox.h"
 #include "lib/attach.h"
 #include "lib/log.h"
 #include "lib/pins.h"
@@ -474,7 +474,7 @@ int main(int argc, char** argv) {
   char exe[4096] = {};
   readlink("/proc/self/exe", exe, sizeof(exe) - 1);
   c.self = exe;
-  if (c.xsk_bench.empty()) c.xsk_bench = c.self.substr(0, c.self.rfind('/')) + "/xsk-bench";
+  if (c.xsk_bench.empty()) c.xsk_bench = XSKIT_XSK_BENCH;  // this build's
   c.pin_root = absl::StrCat("/sys/fs/bpf/xskit-pps-", getpid());
 
   auto sb = Sandbox::Create();

@@ -26,7 +26,7 @@
 #include "lib/log.h"
 #include "lib/pins.h"
 #include "lib/xsk_probes_prog.h"
-#include "loader/xsk_socket.h"
+#include "xsk/xsk_socket.h"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"
 #include "selftests/lib/packet.h"

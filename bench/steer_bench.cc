@@ -19,7 +19,7 @@
 
 #include "lib/log.h"
 #include "lib/parse_args.h"
-#include "loader/xsk_socket.h"
+#include "xsk/xsk_socket.h"
 #include "lib/xsk_steer_prog.h"
 #include "selftests/lib/netns.h"
 #include "selftests/lib/packet.h"

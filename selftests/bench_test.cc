@@ -60,12 +60,12 @@ class BenchToolTest : public ::testing::Test {
 
     CmdResult rx_out;
     std::thread rx([&] {
-      rx_out = RunCmd({Bin("bench/xsk-bench"), "--pin-root", root_->path(), "-r", "-S", "-i",
+      rx_out = RunCmd({Bin("xsk_bench/xsk-bench"), "--pin-root", root_->path(), "-r", "-S", "-i",
                        pair_->dev_b(), "-d", "5", "-Q", "--json"},
                       pair_->ns_b());
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the receiver is up
-    CmdResult tx_out = RunCmd({Bin("bench/xsk-bench"), "--pin-root", root_->path(), "-t", "-c",
+    CmdResult tx_out = RunCmd({Bin("xsk_bench/xsk-bench"), "--pin-root", root_->path(), "-t", "-c",
                                "-i", pair_->dev_a(), "--dst-mac", MacString(pair_->mac_b()), "--src-ip",
                                NetnsPair::kIpA, "--dst-ip", NetnsPair::kIpB, "-C",
                                absl::StrCat(kFrames), "-Q", "--json"},
@@ -236,7 +236,7 @@ TEST_F(BenchToolTest, JsonAgreesWithTheExporterForTheSameRun) {
 TEST(BenchToolSandbox, RunsWithoutInterfaceAndCleansUp) {
   testing::EnsureBpffs();
   testing::TestPinRoot root;
-  CmdResult r = RunCmd({Bin("bench/xsk-bench"), "--pin-root", root.path(), "-d", "1", "-Q", "--json"});
+  CmdResult r = RunCmd({Bin("xsk_bench/xsk-bench"), "--pin-root", root.path(), "-d", "1", "-Q", "--json"});
   ASSERT_EQ(r.status, 0) << r.output;
   json j = BenchResult(r);
   ASSERT_TRUE(j.is_object()) << r.output;
@@ -250,7 +250,7 @@ TEST(BenchToolSandbox, RunsWithoutInterfaceAndCleansUp) {
 TEST(BenchToolSandbox, L2FwdCountsWhatComesBack) {
   testing::EnsureBpffs();
   testing::TestPinRoot root;
-  CmdResult r = RunCmd({Bin("bench/xsk-bench"), "--pin-root", root.path(), "-l", "-d", "1", "-Q", "--json"});
+  CmdResult r = RunCmd({Bin("xsk_bench/xsk-bench"), "--pin-root", root.path(), "-l", "-d", "1", "-Q", "--json"});
   ASSERT_EQ(r.status, 0) << r.output;
   json j = BenchResult(r);
   ASSERT_TRUE(j.is_object()) << r.output;

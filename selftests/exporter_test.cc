@@ -37,7 +37,7 @@
 #include "exporter/web_config.h"
 #include "gtest/gtest.h"
 #include "lib/errors.h"
-#include "loader/xsk_socket.h"
+#include "xsk/xsk_socket.h"
 #include "nlohmann/json.hpp"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/http.h"
@@ -248,8 +248,10 @@ class TempDir {
 // offline checks (no systemd PID 1 needed) find nothing to say about either,
 // and the exporter's hardening keeps its exposure score at 3.0 or below
 // (`systemd-analyze security`, 0 = locked down, 10 = none).
+// Each unit lives beside its tool (exporter/, loader/).
 std::string UnitForThisBuild(const std::string& unit, const std::string& dir) {
-  std::ifstream in(absl::StrCat(XSKIT_SOURCE_DIR, "/exporter/systemd/", unit));
+  std::string tool = unit.rfind("xsk-exporter", 0) == 0 ? "exporter" : "loader";
+  std::ifstream in(absl::StrCat(XSKIT_SOURCE_DIR, "/", tool, "/", unit));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_FALSE(text.empty()) << unit;
   for (const char* bin : {"exporter/xsk-exporter", "loader/xsk-loader"}) {

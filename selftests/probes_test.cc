@@ -28,7 +28,7 @@
 #include "lib/attach.h"
 #include "lib/drop_reasons.h"
 #include "lib/xsk_probes_prog.h"
-#include "loader/xsk_socket.h"
+#include "xsk/xsk_socket.h"
 #include "selftests/lib/alloc_paths.h"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"

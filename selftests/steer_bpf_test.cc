@@ -9,7 +9,7 @@
 
 #include "gtest/gtest.h"
 #include "lib/parse_args.h"
-#include "loader/xsk_socket.h"
+#include "xsk/xsk_socket.h"
 #include "lib/xsk_steer_prog.h"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"

@@ -15,7 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/iface_facts.h"
-#include "loader/xsk_socket.h"
+#include "xsk/xsk_socket.h"
 #include "nlohmann/json.hpp"
 #include "selftests/lib/bench_run.h"
 #include "selftests/lib/fixtures.h"

@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "loader/xsk_socket.h"
+#include "xsk/xsk_socket.h"
 #include "nlohmann/json.hpp"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"

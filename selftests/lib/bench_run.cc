@@ -19,7 +19,7 @@ namespace xskit::testing {
 using json = nlohmann::json;
 
 std::vector<std::string> BenchArgv(const std::string& pin_root, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {Bin("bench/xsk-bench"), "--pin-root", pin_root};
+  std::vector<std::string> argv = {Bin("xsk_bench/xsk-bench"), "--pin-root", pin_root};
   argv.insert(argv.end(), args.begin(), args.end());
   return argv;
 }

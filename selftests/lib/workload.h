@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "loader/xsk_socket.h"
+#include "xsk/xsk_socket.h"
 #include "selftests/lib/netns.h"
 
 namespace xskit::testing {

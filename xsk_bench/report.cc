@@ -1,4 +1,4 @@
-#include "bench/xsk_bench/report.h"
+#include "xsk_bench/report.h"
 
 #include <cstdio>
 #include <cstring>

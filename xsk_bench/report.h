@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <string>
 
-#include "bench/xsk_bench/observe.h"
-#include "bench/xsk_bench/options.h"
-#include "bench/xsk_bench/sandbox.h"
+#include "xsk_bench/observe.h"
+#include "xsk_bench/options.h"
+#include "xsk_bench/sandbox.h"
 #include "nlohmann/json.hpp"
 
 namespace xskit::bench {

@@ -1,4 +1,4 @@
-#include "loader/xsk_socket.h"
+#include "xsk/xsk_socket.h"
 
 #include <linux/if_link.h>
 #include <poll.h>

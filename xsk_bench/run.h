@@ -7,7 +7,7 @@
 #include <atomic>
 
 #include "absl/status/statusor.h"
-#include "bench/xsk_bench/options.h"
+#include "xsk_bench/options.h"
 #include "nlohmann/json.hpp"
 
 namespace xskit::bench {

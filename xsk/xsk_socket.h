@@ -90,7 +90,7 @@ class XskSocket {
 
   // The rings and the umem, for hot loops that drive libxdp's inline ring
   // functions themselves (batch reserve/submit, no callback per frame), as
-  // bench/xsk_bench does. The fill ring starts with the umem's first half
+  // xsk_bench/ does. The fill ring starts with the umem's first half
   // (min(fill_size, num_frames / 2) frames); the second half is free for Tx.
   // A caller that uses these must not mix them with QueueTx()/Complete()
   // (outstanding() is not kept for it).

@@ -8,7 +8,7 @@
 #include "CLI/CLI.hpp"
 #include "lib/errors.h"
 #include "lib/log.h"
-#include "loader/xsk_socket.h"
+#include "xsk/xsk_socket.h"
 #include "nlohmann/json.hpp"
 
 namespace {

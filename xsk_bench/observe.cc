@@ -1,4 +1,4 @@
-#include "bench/xsk_bench/observe.h"
+#include "xsk_bench/observe.h"
 
 #include "absl/strings/str_cat.h"
 #include "lib/drop_reasons.h"

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "loader/xsk_socket.h"
+#include "xsk/xsk_socket.h"
 
 namespace xskit::bench {
 

@@ -17,8 +17,8 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
-#include "bench/xsk_bench/report.h"
-#include "bench/xsk_bench/run.h"
+#include "xsk_bench/report.h"
+#include "xsk_bench/run.h"
 #include "lib/errors.h"
 #include "lib/log.h"
 

@@ -1,4 +1,4 @@
-#include "bench/xsk_bench/sandbox.h"
+#include "xsk_bench/sandbox.h"
 
 #include <signal.h>
 #include <unistd.h>

@@ -1,4 +1,4 @@
-#include "bench/xsk_bench/run.h"
+#include "xsk_bench/run.h"
 
 #include <fcntl.h>
 #include <net/if.h>
@@ -17,14 +17,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "bench/xsk_bench/loops.h"
-#include "bench/xsk_bench/observe.h"
-#include "bench/xsk_bench/report.h"
-#include "bench/xsk_bench/sandbox.h"
+#include "xsk_bench/loops.h"
+#include "xsk_bench/observe.h"
+#include "xsk_bench/report.h"
+#include "xsk_bench/sandbox.h"
 #include "lib/attach.h"
 #include "lib/errors.h"
 #include "lib/iface_facts.h"
-#include "loader/xsk_socket.h"
+#include "xsk/xsk_socket.h"
 #include "selftests/lib/netns.h"
 #include "selftests/lib/packet.h"
 

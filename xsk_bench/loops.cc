@@ -1,4 +1,4 @@
-#include "bench/xsk_bench/loops.h"
+#include "xsk_bench/loops.h"
 
 #include <linux/if_packet.h>
 #include <net/if.h>
