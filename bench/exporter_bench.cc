@@ -34,8 +34,7 @@
 #include "lib/fd.h"
 #include "lib/xsk_probes_prog.h"
 #include "lib/xsk_steer_prog.h"
-#include "selftests/lib/fixtures.h"
-#include "selftests/lib/netns.h"
+#include "bench/bench_util.h"
 
 extern char** environ;
 
@@ -200,9 +199,9 @@ std::string Status(pid_t pid, const std::string& key) {
 double KiB(const std::string& field) { return std::atof(field.c_str()); }
 
 int Main() {
-  testing::TestPinRoot root;  // /sys/fs/bpf/xskit-test-<pid>, removed at the end
-  testing::NetnsPair pair(testing::NetnsPair::Options{.queues = kQueues});
-  auto attach = testing::RunCmd({testing::Bin("loader/xsk-loader"), "--pin-root", root.path(),
+  benchutil::TestPinRoot root;  // /sys/fs/bpf/xskit-test-<pid>, removed at the end
+  benchutil::NetnsPair pair(benchutil::NetnsPair::Options{.queues = kQueues});
+  auto attach = benchutil::RunCmd({benchutil::Bin("loader/xsk-loader"), "--pin-root", root.path(),
                                  "attach", pair.dev_a()},
                                 pair.ns_a());
   if (attach.status != 0) {
@@ -212,7 +211,7 @@ int Main() {
   std::string dir_name = absl::StrCat(pair.ns_a(), ":", pair.dev_a());
   size_t reasons = Populate(root.path(), dir_name);
 
-  Child exp = Spawn({testing::Bin("exporter/xsk-exporter"), "--pin-root", root.path(),
+  Child exp = Spawn({benchutil::Bin("exporter/xsk-exporter"), "--pin-root", root.path(),
                      "--web.listen-address", "127.0.0.1:0", "--log-level", "warn"});
   int port = WaitPort(exp.out);
   if (port == 0) {
@@ -263,7 +262,7 @@ int Main() {
   ::kill(exp.pid, SIGTERM);
   ::waitpid(exp.pid, nullptr, 0);
   ::close(exp.out);
-  (void)testing::RunCmd({testing::Bin("loader/xsk-loader"), "--pin-root", root.path(), "detach",
+  (void)benchutil::RunCmd({benchutil::Bin("loader/xsk-loader"), "--pin-root", root.path(), "detach",
                          pair.dev_a()},
                         pair.ns_a());
 

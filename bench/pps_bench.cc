@@ -42,14 +42,13 @@
 #include "lib/xsk_probes_prog.h"
 #include "lib/xsk_steer_prog.h"
 #include "nlohmann/json.hpp"
-#include "selftests/lib/netns.h"
-#include "selftests/lib/packet.h"
+#include "bench/bench_util.h"
 
 namespace {
 
 using xskit::bench::Endpoint;
 using xskit::bench::Sandbox;
-using xskit::testing::RunCmd;
+using xskit::benchutil::RunCmd;
 
 double NowS() {
   timespec ts{};
@@ -484,7 +483,7 @@ int main(int argc, char** argv) {
   }
   c.tx = sb->tx();
   c.rx = sb->rx();
-  c.frame = xskit::testing::Packet().Eth(c.rx.mac, c.tx.mac).IPv4(c.tx.ip, c.rx.ip, 17).Udp(9, 9).Payload(18, 0x42).Build();
+  c.frame = xskit::benchutil::Packet().Eth(c.rx.mac, c.tx.mac).IPv4(c.tx.ip, c.rx.ip, 17).Udp(9, 9).Payload(18, 0x42).Build();
   struct PinRootGuard {
     std::string root;
     ~PinRootGuard() { (void)xskit::RemovePinDir(root + "/probes"); RunCmd({"rm", "-rf", root}); }

@@ -27,15 +27,13 @@
 #include "lib/pins.h"
 #include "lib/xsk_probes_prog.h"
 #include "xsk/xsk_socket.h"
-#include "selftests/lib/fixtures.h"
-#include "selftests/lib/netns.h"
-#include "selftests/lib/packet.h"
+#include "bench/bench_util.h"
 #include "xdp_baselines.skel.h"
 
 namespace {
 
-using xskit::testing::InNetns;
-using xskit::testing::NetnsPair;
+using xskit::benchutil::InNetns;
+using xskit::benchutil::NetnsPair;
 using Clock = std::chrono::steady_clock;
 
 constexpr double kSeconds = 2.0;
@@ -98,14 +96,14 @@ void Stop(pid_t pid) {
 
 int main() {
   xskit::InitLogging("error");
-  xskit::testing::TestPinRoot root;
+  xskit::benchutil::TestPinRoot root;
   xskit::PinLayout pins(root.path());
   NetnsPair net;
 
   // Receiver: xsk_steer on b steering udp:4791 to a socket on queue 0,
   // drained by a thread; anything else goes to b's stack (and port 9 has no
   // listener there: every such frame is a NO_SOCKET drop).
-  auto attach = xskit::testing::RunCmd({xskit::testing::Bin("loader/xsk-loader"), "--pin-root",
+  auto attach = xskit::benchutil::RunCmd({xskit::benchutil::Bin("loader/xsk-loader"), "--pin-root",
                                         root.path(), "attach", net.dev_b(), "--no-probes",
                                         "--match", "udp:4791"},
                                        net.ns_b());
@@ -132,7 +130,7 @@ int main() {
   });
 
   auto frame_to = [&](uint16_t port) {
-    return xskit::testing::Packet()
+    return xskit::benchutil::Packet()
         .Eth(net.mac_b(), net.mac_a())
         .IPv4(NetnsPair::kIpA, NetnsPair::kIpB)
         .Udp(1234, port)
@@ -258,7 +256,7 @@ int main() {
   stop = true;
   drain.join();
   rx.reset();
-  xskit::testing::RunCmd({xskit::testing::Bin("loader/xsk-loader"), "--pin-root", root.path(),
+  xskit::benchutil::RunCmd({xskit::benchutil::Bin("loader/xsk-loader"), "--pin-root", root.path(),
                           "detach", net.dev_b()}, net.ns_b());
   return 0;
 }

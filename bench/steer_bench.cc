@@ -21,8 +21,7 @@
 #include "lib/parse_args.h"
 #include "xsk/xsk_socket.h"
 #include "lib/xsk_steer_prog.h"
-#include "selftests/lib/netns.h"
-#include "selftests/lib/packet.h"
+#include "bench/bench_util.h"
 #include "xdp_baselines.skel.h"
 
 namespace {
@@ -70,10 +69,10 @@ struct Candidate {
 
 int main() {
   xskit::InitLogging("warn");
-  using xskit::testing::NetnsPair;
+  using xskit::benchutil::NetnsPair;
   NetnsPair pair;
   std::unique_ptr<xskit::XskSocket> sock;
-  xskit::testing::InNetns(pair.ns_a(), [&] {
+  xskit::benchutil::InNetns(pair.ns_a(), [&] {
     auto s = xskit::XskSocket::Create(pair.dev_a(), 0, false, {});
     if (!s.ok()) {
       std::fprintf(stderr, "socket: %s\n", std::string(s.status().message()).c_str());
@@ -107,7 +106,7 @@ int main() {
   xskit::XskSteerProg plain = load_steer(nullptr);
   xskit::XskSteerProg filtered = load_steer("udp:4791");
 
-  auto frame = xskit::testing::Packet()
+  auto frame = xskit::benchutil::Packet()
                    .Eth({2, 0, 0, 0, 0, 1}, {2, 0, 0, 0, 0, 2})
                    .IPv4("198.18.0.2", "198.18.0.1")
                    .Udp(1234, 4791)

@@ -42,7 +42,7 @@
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/http.h"
 #include "selftests/lib/netns.h"
-#include "selftests/lib/packet.h"
+#include "lib/sandbox/packet.h"
 #include "selftests/lib/traffic.h"
 #include "selftests/lib/workload.h"
 

@@ -33,7 +33,7 @@
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"
 #include "selftests/lib/workload.h"
-#include "selftests/lib/packet.h"
+#include "lib/sandbox/packet.h"
 
 namespace xskit::testing {
 namespace {

@@ -13,7 +13,7 @@
 #include "lib/xsk_steer_prog.h"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"
-#include "selftests/lib/packet.h"
+#include "lib/sandbox/packet.h"
 
 namespace xskit {
 namespace {

@@ -12,7 +12,7 @@
 #include "nlohmann/json.hpp"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"
-#include "selftests/lib/packet.h"
+#include "lib/sandbox/packet.h"
 #include "selftests/lib/traffic.h"
 #include "selftests/lib/workload.h"
 

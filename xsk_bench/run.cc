@@ -25,8 +25,8 @@
 #include "lib/errors.h"
 #include "lib/iface_facts.h"
 #include "xsk/xsk_socket.h"
-#include "selftests/lib/netns.h"
-#include "selftests/lib/packet.h"
+#include "lib/sandbox/run.h"
+#include "lib/sandbox/packet.h"
 
 namespace xskit::bench {
 
@@ -161,7 +161,7 @@ absl::StatusOr<std::vector<uint8_t>> BuildFrame(const Options& o, const Endpoint
   if (o.pkt_size < 64 || o.pkt_size - 4 > o.frame_size)
     return Error(ExitCode::kUsage, absl::StrCat("-s ", o.pkt_size, ": between 64 and frame size + 4"));
   constexpr size_t kHeaders = 14 + 20 + 8;
-  std::vector<uint8_t> f = xskit::testing::Packet()
+  std::vector<uint8_t> f = xskit::sandbox::Packet()
                                .Eth(dst_mac, from.mac)
                                .IPv4(from.ip, dst_ip, 17)
                                .Udp(o.src_port, o.dst_port)
@@ -290,7 +290,7 @@ nlohmann::json XdpStats(const XskSocket& s) {
 
 // rx_packets/tx_packets/rx_dropped of an interface (`ip -s -j link`).
 nlohmann::json LinkStats(const Endpoint& ep) {
-  auto r = xskit::testing::RunCmd({"ip", "-s", "-j", "link", "show", "dev", ep.ifname}, ep.netns);
+  auto r = xskit::sandbox::RunCmd({"ip", "-s", "-j", "link", "show", "dev", ep.ifname}, ep.netns);
   auto j = nlohmann::json::parse(r.output, nullptr, false);
   if (r.status != 0 || !j.is_array() || j.empty()) return nullptr;
   const auto& s = j[0]["stats64"];

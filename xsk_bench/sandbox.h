@@ -11,11 +11,17 @@
 #include <cstdint>
 #include <string>
 
+#include <optional>
+
 #include "absl/status/statusor.h"
+#include "lib/sandbox/netns.h"
 
 namespace xskit::bench {
 
-using Mac = std::array<uint8_t, 6>;
+using sandbox::Mac;
+using sandbox::MacString;
+using sandbox::ParseMac;
+using sandbox::ReadMac;
 
 struct Endpoint {
   std::string netns;   // name under /run/netns ("" = the caller's)
@@ -27,9 +33,8 @@ struct Endpoint {
 class Sandbox {
  public:
   static absl::StatusOr<Sandbox> Create();
-  Sandbox(Sandbox&& o) noexcept;
+  Sandbox(Sandbox&& o) noexcept = default;
   Sandbox& operator=(Sandbox&&) = delete;
-  ~Sandbox();
 
   const Endpoint& tx() const { return tx_; }
   const Endpoint& rx() const { return rx_; }
@@ -41,12 +46,7 @@ class Sandbox {
  private:
   Sandbox() = default;
   Endpoint tx_, rx_;
-  bool owned_ = false;
+  std::optional<sandbox::NetnsPair> pair_;  // a = tx, b = rx
 };
-
-// The MAC of `ifname` in `netns` ("" = the caller's).
-absl::StatusOr<Mac> ReadMac(const std::string& netns, const std::string& ifname);
-absl::StatusOr<Mac> ParseMac(const std::string& text);
-std::string MacString(const Mac& m);
 
 }  // namespace xskit::bench

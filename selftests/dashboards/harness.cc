@@ -18,7 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "selftests/lib/packet.h"
+#include "lib/sandbox/packet.h"
 #include "selftests/lib/traffic.h"
 
 extern char** environ;

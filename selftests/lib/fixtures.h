@@ -5,6 +5,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "lib/sandbox/pin_root.h"
 
 namespace xskit::testing {
 
@@ -17,24 +18,12 @@ namespace xskit::testing {
     GTEST_SKIP() << xskit_reason_;                  \
   } while (0)
 
-// A pin root of this process's own (/sys/fs/bpf/xskit-test-<pid>), so
-// tests never touch a real deployment's pins; removed (with everything
-// pinned below it) when the object goes.
-class TestPinRoot {
- public:
-  // /sys/fs/bpf/xskit-test-<pid>[-<tag>]: a tag for a second root in one test.
-  explicit TestPinRoot(const std::string& tag = "");
-  ~TestPinRoot();
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// A pin root of this process's own (/sys/fs/bpf/xskit-test-<pid>[-<tag>]),
+// removed when the object goes (lib/sandbox/pin_root.h).
+using TestPinRoot = sandbox::ScratchPinRoot;
+using sandbox::EnsureBpffs;
 
 // Absolute path of a binary in the build tree, e.g. Bin("loader/xsk-loader").
 std::string Bin(const std::string& relative);
-
-// Mounts bpffs at /sys/fs/bpf if nothing is mounted there (tests need it).
-void EnsureBpffs();
 
 }  // namespace xskit::testing

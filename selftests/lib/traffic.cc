@@ -1,69 +1,23 @@
 #include "selftests/lib/traffic.h"
 
-#include <arpa/inet.h>
-#include <linux/if_packet.h>
-#include <net/ethernet.h>
-#include <net/if.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <stdexcept>
-
 #include "selftests/lib/netns.h"
 
 namespace xskit::testing {
 
 void SendFrames(const std::string& netns, const std::string& dev,
                 const std::vector<std::vector<uint8_t>>& frames) {
-  InNetns(netns, [&] {
-    int fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw std::runtime_error("AF_PACKET socket");
-    sockaddr_ll sll{};
-    sll.sll_family = AF_PACKET;
-    sll.sll_ifindex = static_cast<int>(if_nametoindex(dev.c_str()));
-    sll.sll_halen = ETH_ALEN;
-    for (const auto& f : frames) {
-      std::copy(f.begin(), f.begin() + 6, sll.sll_addr);
-      if (::sendto(fd, f.data(), f.size(), 0, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)) !=
-          static_cast<ssize_t>(f.size())) {
-        ::close(fd);
-        throw std::runtime_error("AF_PACKET sendto on " + dev);
-      }
-    }
-    ::close(fd);
-  });
+  ThrowIfError(sandbox::SendFrames(netns, dev, frames));
 }
 
-UdpSink::UdpSink(const std::string& netns, uint16_t port) {
-  InNetns(netns, [&] {
-    fd_ = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    int big = 4 << 20;
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &big, sizeof(big));
-    if (fd_ < 0 || ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0)
-      throw std::runtime_error("UDP bind");
-  });
+namespace {
+sandbox::UdpSink OpenOrThrow(const std::string& netns, uint16_t port) {
+  auto sink = sandbox::UdpSink::Open(netns, port);
+  ThrowIfError(sink.status());
+  return std::move(*sink);
 }
+}  // namespace
 
-UdpSink::~UdpSink() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
-uint64_t UdpSink::Drain(int settle_ms) {
-  char buf[2048];
-  while (true) {
-    ssize_t n = ::recv(fd_, buf, sizeof(buf), 0);
-    if (n >= 0) {
-      received_++;
-      continue;
-    }
-    pollfd p{fd_, POLLIN, 0};
-    if (::poll(&p, 1, settle_ms) <= 0) break;
-  }
-  return received_;
-}
+UdpSink::UdpSink(const std::string& netns, uint16_t port)
+    : sandbox::UdpSink(OpenOrThrow(netns, port)) {}
 
 }  // namespace xskit::testing

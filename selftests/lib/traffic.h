@@ -1,11 +1,12 @@
-// Real traffic between test namespaces: raw frames out of AF_PACKET, and
-// a UDP socket standing for "the kernel stack saw it".
+// gtest glue over lib/sandbox/traffic.h: the same helpers, throwing
+// std::runtime_error on failure (test setup in constructors).
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
+
+#include "lib/sandbox/traffic.h"
 
 namespace xskit::testing {
 
@@ -14,16 +15,9 @@ void SendFrames(const std::string& netns, const std::string& dev,
                 const std::vector<std::vector<uint8_t>>& frames);
 
 // A UDP socket bound to 0.0.0.0:port inside `netns`.
-class UdpSink {
+class UdpSink : public sandbox::UdpSink {
  public:
   UdpSink(const std::string& netns, uint16_t port);
-  ~UdpSink();
-  // Datagrams received so far, waiting up to `settle_ms` for stragglers.
-  uint64_t Drain(int settle_ms = 200);
-
- private:
-  int fd_ = -1;
-  uint64_t received_ = 0;
 };
 
 }  // namespace xskit::testing

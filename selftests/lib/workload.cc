@@ -2,7 +2,7 @@
 
 #include "gtest/gtest.h"
 #include "selftests/lib/fixtures.h"
-#include "selftests/lib/packet.h"
+#include "lib/sandbox/packet.h"
 
 namespace xskit::testing {
 

@@ -1,10 +1,10 @@
-#include "selftests/lib/packet.h"
+#include "lib/sandbox/packet.h"
 
 #include <arpa/inet.h>
 
 #include <stdexcept>
 
-namespace xskit::testing {
+namespace xskit::sandbox {
 namespace {
 
 void Put16(std::vector<uint8_t>& b, size_t off, uint16_t v) {
@@ -141,4 +141,4 @@ std::vector<uint8_t> Packet::Build() const {
   return b;
 }
 
-}  // namespace xskit::testing
+}  // namespace xskit::sandbox

@@ -1,4 +1,4 @@
-// Frames for tests, built layer by layer:
+// Frames for tests and benchmarks, built layer by layer:
 //   Packet().Eth(dst, src).Vlan(7).IPv4(src, dst).Udp(1234, 4791).Payload(18).Build()
 // Lengths and IPv4 header checksums are filled in by Build(); the UDP
 // checksum is left 0 (valid for IPv4), TCP's is not computed.
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace xskit::testing {
+namespace xskit::sandbox {
 
 class Packet {
  public:
@@ -39,4 +39,4 @@ class Packet {
   int next_off_ = -1;  // where the last "next header/protocol" byte lives
 };
 
-}  // namespace xskit::testing
+}  // namespace xskit::sandbox
