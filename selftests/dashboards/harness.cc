@@ -26,10 +26,9 @@ extern char** environ;
 namespace xskit::testing {
 
 std::string RepoPath(const std::string& relative) {
-  // This file is selftests/dashboards/harness.cc.
-  static const std::filesystem::path root =
-      std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
-  return (root / relative).string();
+  // The source tree's absolute path (not __FILE__: ccache's base_dir makes
+  // that relative to the build directory).
+  return (std::filesystem::path(XSKIT_SOURCE_DIR) / relative).string();
 }
 
 std::string ReadFile(const std::string& path) {
