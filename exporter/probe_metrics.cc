@@ -62,12 +62,6 @@ bool Available(const xsk_probes_info& info, xsk_probes_signal s) {
          m == XSK_PROBES_MODE_TRACEPOINT;
 }
 
-// The labels of the device a probe key names: an attached interface by its
-// labels; another device of the exporter's own namespace by its name; any
-// other by ifindex and namespace inode (names there are not ours to read).
-// Devices xskit is not attached to are published too: a Tx-only AF_XDP
-// application needs no steering, and host drops belong beside AF_XDP's.
-// With --interfaces only the selected (attached) ones are.
 // Names of the namespaces under /run/netns by inode (a stat each: no
 // privilege needed, unlike entering them to read device names).
 std::map<uint64_t, std::string> NetnsNames() {
@@ -80,6 +74,12 @@ std::map<uint64_t, std::string> NetnsNames() {
   return names;
 }
 
+// The labels of the device a probe key names: an attached interface by its
+// labels; another device of the exporter's own namespace by its name; any
+// other by ifindex and namespace inode (names there are not ours to read).
+// Devices xskit is not attached to are published too: a Tx-only AF_XDP
+// application needs no steering, and host drops belong beside AF_XDP's.
+// With --interfaces only the selected (attached) ones are.
 std::optional<IfaceLabels> SiteOf(const IfaceIndex& ifaces, uint64_t netns_ino, uint32_t ifindex,
                                   uint64_t self_netns, bool filtered,
                                   const std::map<uint64_t, std::string>& netns_names) {

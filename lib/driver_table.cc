@@ -46,11 +46,11 @@ const std::vector<DriverFacts>& AllDriverFacts() {
        .constraints = {"striding RQ and LRO change the XDP MTU limit"}},
       {.driver = "virtio_net",
        .native_xdp = true,
-       .zerocopy = false,  // 6.11+ reports it through xdp-features when the device can
+       .zerocopy = false,  // Rx code from 6.11; advertised in xdp-features (and so bindable) from 6.13
        .max_xdp_mtu = 3506,
        .mtu_is_peer_mtu = false,
        .tx_skb_no_linear = true,
-       .zerocopy_needs = "kernel 6.11 or later and a device that reports it",
+       .zerocopy_needs = "kernel 6.13 or later and a device that reports it",
        .constraints = {"native XDP needs the host's guest offloads (GUEST_TSO4/6, ECN, UFO, "
                        "CSUM) off, and enough queue pairs for one XDP Tx queue per CPU"}},
       {.driver = "veth",

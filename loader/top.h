@@ -63,7 +63,7 @@ std::vector<TopRow> ComputeRows(const TopSample& prev, const TopSample& cur);
 std::vector<DropRow> ComputeDrops(const TopSample& prev, const TopSample& cur);
 
 // The screen (no escape codes): a header, the queue table, the top drop
-// reasons, the unavailable signals. `width`/`height` bound it.
+// reasons, the unavailable signals. `height` bounds it (rows).
 std::string RenderTop(const TopSample& cur, const std::vector<TopRow>& rows,
                       const std::vector<DropRow>& drops, double interval_s, int height);
 
