@@ -2,7 +2,7 @@
 /* Test-only XDP programs that drive the kernel's skb-head allocation paths
  * with a known number of frames: the ground truth for the probes' bulk and
  * napi_build_skb counters (selftests/lib/alloc_paths.h, used by
- * selftests/probes_test.cc). What each path allocates is in
+ * selftests/probes/alloc_test.cc). What each path allocates is in
  * selftests/lib/alloc_paths.h. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

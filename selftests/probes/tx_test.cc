@@ -1,0 +1,264 @@
+// Tier `probes`: the probe mode and the transmit path (batches, causes of short
+// sends, poll-driven transmit, completion latency).
+// Fixture and helpers: selftests/probes/fixture.h.
+#include "selftests/probes/fixture.h"
+
+namespace xskit::testing {
+namespace {
+
+TEST_F(ProbesTest, ModeIsTheExpectedOne) {
+  auto signals = SignalsOf(probes_->info());
+  ASSERT_EQ(signals.size(), static_cast<size_t>(XSK_PROBES_NR_SIGNALS)) << "signals in probes_info";
+  for (const auto& s : signals)
+    std::printf("  %-18s %-11s %s\n", SignalName(s.signal), ProbeModeName(s.mode),
+                s.reason.c_str());
+  // The mode the batch signal got, for the kernel-matrix summary table.
+  ::testing::Test::RecordProperty("probe_mode", ProbeModeName(signals[XSK_PROBES_SIG_BATCH].mode));
+  const char* expect = std::getenv("XSKIT_EXPECT_PROBE_MODE");
+  if (!expect) XSKIT_SKIP("XSKIT_EXPECT_PROBE_MODE not set: no mode to assert");
+  for (auto sig : {XSK_PROBES_SIG_BATCH, XSK_PROBES_SIG_BACKPRESSURE, XSK_PROBES_SIG_OUTSTANDING,
+                   XSK_PROBES_SIG_SKB_BUILD, XSK_PROBES_SIG_DRIVER_BUSY})
+    EXPECT_STREQ(ProbeModeName(signals[sig].mode), expect)
+        << "mode of " << SignalName(sig) << ": " << signals[sig].reason;
+  if (std::strcmp(expect, "fentry") == 0) {
+    for (auto sig : {XSK_PROBES_SIG_POLL_TX, XSK_PROBES_SIG_ALLOC_FAIL,
+                     XSK_PROBES_SIG_BULK_ALLOC, XSK_PROBES_SIG_NAPI_BUILD})
+      EXPECT_STREQ(ProbeModeName(signals[sig].mode), "fentry")
+          << "mode of " << SignalName(sig) << ": " << signals[sig].reason;
+  }
+  // Every kernel of the matrix has tp_btf: the classic tracepoints are the
+  // fallback for older ones, so landing there means a drop or XDP program
+  // failed to verify.
+  for (auto sig : {XSK_PROBES_SIG_DROPS, XSK_PROBES_SIG_XDP_ERRORS})
+    EXPECT_STREQ(ProbeModeName(signals[sig].mode), "tp_btf")
+        << "mode of " << SignalName(sig) << ": " << signals[sig].reason;
+}
+
+TEST_F(ProbesTest, BatchHistogramAndTotalsAreExact) {
+  NetnsPair net;
+  Where a = WhereIs(net.ns_a(), net.dev_a());
+  auto s = testing::CreateSocketIn(net.ns_a(), net.dev_a(), 0);
+  ASSERT_TRUE(s);
+  const xsk_probes_tx tx0 = Tx(a, 0);
+  const auto errs0 = TxErrors(a, 0);
+  auto frame = Frame(net);
+  const uint32_t sizes[] = {0, 1, 2, 3, 4, 7, 8, 15, 16, 31, 32, 0, 5, 1};
+  uint64_t hist[XSK_PROBES_BATCH_BUCKETS] = {};
+  uint64_t descs = 0;
+  for (uint32_t n : sizes) {
+    ASSERT_EQ(SendBatch(*s, frame, n), 0) << "sendto with " << n << " descriptors";
+    Reap(*s);
+    hist[ExpectedBucket(n)]++;
+    descs += n;
+  }
+  xsk_probes_tx tx = Delta(tx0, Tx(a, 0));
+  EXPECT_EQ(tx.calls, std::size(sizes)) << "sendto calls";
+  EXPECT_EQ(tx.descs, descs) << "descriptors transmitted";
+  for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++)
+    EXPECT_EQ(tx.hist[i], hist[i]) << "batch bucket " << i << " (from " << BatchBucketLow(i) << ")";
+  EXPECT_EQ(tx.hist[0], 2u) << "wasted wakeups";
+  EXPECT_EQ(tx.errors, 0u) << "errors";
+  EXPECT_TRUE(Delta(errs0, TxErrors(a, 0)).empty()) << "no error causes";
+  // veth has no IFF_TX_SKB_NO_LINEAR: every copy-mode skb is linear.
+  EXPECT_EQ(tx.linear_skbs, descs) << "linear skbs";
+  EXPECT_EQ(tx.frag_skbs, 0u) << "frag skbs";
+  EXPECT_EQ(tx.cq_size, XskSocket::Options{}.comp_size) << "CQ size gauge";
+  EXPECT_EQ(tx.in_flight, 0u) << "veth completes synchronously";
+}
+
+TEST_F(ProbesTest, BudgetExhaustedIsTheOnlyCause) {
+  NetnsPair net;
+  Where a = WhereIs(net.ns_a(), net.dev_a());
+  auto s = testing::CreateSocketIn(net.ns_a(), net.dev_a(), 0);
+  ASSERT_TRUE(s);
+  const xsk_probes_tx tx0 = Tx(a, 0);
+  const auto errs0 = TxErrors(a, 0);
+  auto frame = Frame(net);
+  // 64 descriptors: the first call stops at the 32-descriptor budget.
+  EXPECT_EQ(SendBatch(*s, frame, 64), EAGAIN) << "first sendto hits the budget";
+  s->Complete();
+  EXPECT_EQ(SendBatch(*s, frame, 0), 0) << "second sendto sends the rest";
+  Reap(*s);
+  xsk_probes_tx tx = Delta(tx0, Tx(a, 0));
+  EXPECT_EQ(tx.calls, 2u);
+  EXPECT_EQ(tx.descs, 64u);
+  EXPECT_EQ(tx.hist[ExpectedBucket(32)], 2u) << "two calls of 32";
+  EXPECT_EQ(tx.errors, 1u);
+  EXPECT_EQ(tx.tx_budget, 32u) << "budget gauge";
+  auto errs = Delta(errs0, TxErrors(a, 0));
+  ASSERT_EQ(errs.size(), 1u) << "exactly one (errno, cause)";
+  EXPECT_EQ(errs.begin()->first.first, static_cast<uint32_t>(EAGAIN)) << "errno";
+  EXPECT_STREQ(CauseName(errs.begin()->first.second), "budget") << "cause";
+  EXPECT_EQ(errs.begin()->second, 1u) << "calls";
+}
+
+TEST_F(ProbesTest, CompletionQueueFullIsTheOnlyCause) {
+  NetnsPair net;
+  Where a = WhereIs(net.ns_a(), net.dev_a());
+  XskSocket::Options opts;
+  opts.comp_size = 32;
+  auto s = testing::CreateSocketIn(net.ns_a(), net.dev_a(), 0, opts);
+  ASSERT_TRUE(s);
+  const xsk_probes_tx tx0 = Tx(a, 0);
+  const auto errs0 = TxErrors(a, 0);
+  auto frame = Frame(net);
+  EXPECT_EQ(SendBatch(*s, frame, 32), 0) << "fills the 32-entry CQ";
+  // Never reaped: the next call cannot reserve a completion slot.
+  int err = SendBatch(*s, frame, 8);
+  xsk_probes_tx tx = Delta(tx0, Tx(a, 0));
+  EXPECT_EQ(tx.calls, 2u);
+  EXPECT_EQ(tx.descs, 32u) << "nothing sent once the CQ is full";
+  EXPECT_EQ(tx.cq_size, 32u) << "CQ size gauge";
+  EXPECT_EQ(tx.cq_pending, 32u) << "transmitted, not reaped";
+  auto errs = Delta(errs0, TxErrors(a, 0));
+  ASSERT_EQ(errs.size(), 1u) << "exactly one (errno, cause)";
+  EXPECT_STREQ(CauseName(errs.begin()->first.second), "cq_full") << "cause";
+  EXPECT_EQ(errs.begin()->first.first, static_cast<uint32_t>(err))
+      << "errno as the call returned it (0: a kernel that stalls without an error)";
+  EXPECT_EQ(errs.begin()->second, 1u);
+  EXPECT_EQ(tx.errors + tx.stalls, 1u) << "one error or stall";
+}
+
+// poll() drives copy-mode Tx too (xsk_poll with need_wakeup): counted as
+// poll-driven descriptors, apart from sendmsg's calls and histogram.
+TEST_F(ProbesTest, PollDrivenTransmitIsCountedApart) {
+  auto signals = SignalsOf(probes_->info());
+  if (signals[XSK_PROBES_SIG_POLL_TX].mode != XSK_PROBES_MODE_FENTRY)
+    XSKIT_SKIP("poll-driven Tx needs fentry on xsk_poll: " +
+               signals[XSK_PROBES_SIG_POLL_TX].reason);
+  NetnsPair net;
+  Where a = WhereIs(net.ns_a(), net.dev_a());
+  auto s = testing::CreateSocketIn(net.ns_a(), net.dev_a(), 0);
+  ASSERT_TRUE(s);
+  auto frame = Frame(net);
+  constexpr uint32_t kFrames = 20;
+  const xsk_probes_tx tx0 = Tx(a, 0);
+  ASSERT_EQ(s->QueueTx(kFrames, frame.size(), [&](uint32_t, std::span<uint8_t> b) {
+              std::memcpy(b.data(), frame.data(), frame.size());
+            }),
+            kFrames);
+  pollfd pfd{.fd = s->fd(), .events = POLLOUT, .revents = 0};
+  ASSERT_EQ(::poll(&pfd, 1, 0), 1) << std::strerror(errno);
+  Reap(*s);
+  xsk_probes_tx tx = Delta(tx0, Tx(a, 0));
+  EXPECT_EQ(tx.poll_calls, 1u) << "one poll()";
+  EXPECT_EQ(tx.poll_descs, kFrames) << "descriptors poll() transmitted";
+  EXPECT_EQ(tx.calls, 0u) << "no sendmsg";
+  EXPECT_EQ(tx.descs, 0u) << "sendmsg's totals untouched";
+  EXPECT_EQ(s->outstanding(), 0u) << "all completed";
+}
+
+// Waits until `n` completions came back (the held-Tx device flushes 4 s
+// after its first kick), so the next test finds the device idle. Returns
+// how many came.
+TEST_F(ProbesTest, SendBufferFullIsTheOnlyCause) {
+  const char* nic = HeldTxNic();
+  if (!nic) XSKIT_SKIP("XSKIT_VIRTIO_HELD_TX not set (needs the VM's held-Tx virtio_net NIC)");
+  Where w = WhereHere(nic);
+  auto s = HeldTxSocket(nic, 0, false);  // clamped up to SOCK_MIN_SNDBUF
+  ASSERT_TRUE(s);
+  const xsk_probes_tx tx0 = Tx(w, 0);
+  const auto errs0 = TxErrors(w, 0);
+  EXPECT_EQ(SendBatch(*s, HeldTxFrame(), 8), EAGAIN) << "sendto with a full send buffer";
+  xsk_probes_tx tx = Delta(tx0, Tx(w, 0));
+  auto errs = Delta(errs0, TxErrors(w, 0));
+  uint32_t done = AwaitCompletions(*s, tx.descs);
+  EXPECT_EQ(tx.calls, 1u);
+  EXPECT_GE(tx.descs, 1u) << "the first skb always fits";
+  EXPECT_LT(tx.descs, 8u) << "the send buffer stopped the call";
+  EXPECT_EQ(tx.frag_skbs, tx.descs) << "frag-built skbs (IFF_TX_SKB_NO_LINEAR)";
+  // What fills the buffer: skbs the device still holds at exit.
+  EXPECT_GE(tx.in_flight, 1u) << "transmitted, not completed at exit";
+  EXPECT_LE(tx.in_flight, tx.descs);
+  EXPECT_EQ(tx.errors, 1u);
+  ASSERT_EQ(errs.size(), 1u) << "exactly one (errno, cause)";
+  EXPECT_EQ(errs.begin()->first.first, static_cast<uint32_t>(EAGAIN)) << "errno";
+  EXPECT_STREQ(CauseName(errs.begin()->first.second), "sndbuf_full") << "cause";
+  EXPECT_EQ(errs.begin()->second, 1u);
+  EXPECT_EQ(done, tx.descs) << "the device completed what it held";
+}
+
+// A send buffer far larger than the device's Tx ring, the device holding
+// its skbs: calls of 32 (the budget, never exceeded) until virtio_net stops
+// its queue; the next call meets NETDEV_TX_BUSY, and that is the one cause.
+TEST_F(ProbesTest, DriverBusyIsTheOnlyCause) {
+  const char* nic = HeldTxNic();
+  if (!nic) XSKIT_SKIP("XSKIT_VIRTIO_HELD_TX not set (needs the VM's held-Tx virtio_net NIC)");
+  Where w = WhereHere(nic);
+  auto s = HeldTxSocket(nic, 64 << 20, true);
+  ASSERT_TRUE(s);
+  const xsk_probes_tx tx0 = Tx(w, 0);
+  const auto errs0 = TxErrors(w, 0);
+  auto frame = HeldTxFrame();
+  int err = 0, calls = 0;
+  // virtio_net's Tx ring has 256 entries: at most 9 full calls fit.
+  while (err == 0 && calls < 16) {
+    err = SendBatch(*s, frame, 32);
+    calls++;
+  }
+  xsk_probes_tx tx = Delta(tx0, Tx(w, 0));
+  auto errs = Delta(errs0, TxErrors(w, 0));
+  uint32_t done = AwaitCompletions(*s, tx.descs);
+  ASSERT_EQ(err, EAGAIN) << "a call met the stopped queue (after " << calls << " calls)";
+  EXPECT_EQ(tx.calls, static_cast<uint64_t>(calls));
+  EXPECT_GT(tx.descs, 32u) << "the ring took several calls' worth";
+  auto signals = SignalsOf(probes_->info());
+  const bool fentry = signals[XSK_PROBES_SIG_DRIVER_BUSY].mode == XSK_PROBES_MODE_FENTRY;
+  // fexit sock_alloc_send_pskb also sees the skb built for the refused
+  // descriptor (freed, its descriptor cancelled); the derived count cannot.
+  EXPECT_EQ(tx.frag_skbs, tx.descs + (fentry ? 1 : 0)) << "skbs built";
+  // virtio_net stops its queue with fewer than 2 + MAX_SKB_FRAGS of its 256
+  // entries free: that many skbs are in the device at exit. (qemu's timer
+  // may have flushed earlier ones already, so descs can exceed 256.)
+  EXPECT_GE(tx.in_flight, 256u - 2 - 17) << "skbs the device holds at exit";
+  EXPECT_LE(tx.in_flight, tx.descs);
+  EXPECT_EQ(tx.errors, 1u);
+  ASSERT_EQ(errs.size(), 1u) << "exactly one (errno, cause)";
+  EXPECT_EQ(errs.begin()->first.first, static_cast<uint32_t>(EAGAIN)) << "errno";
+  EXPECT_STREQ(CauseName(errs.begin()->first.second), "driver_busy") << "cause";
+  EXPECT_EQ(errs.begin()->second, 1u);
+  if (fentry)
+    EXPECT_EQ(tx.xmit_busy, 1u) << "fexit __dev_direct_xmit saw NETDEV_TX_BUSY once";
+  EXPECT_EQ(done, tx.descs) << "the device completed what it held";
+}
+
+// Completion latency (fentry, behind --latency) on the held-Tx device: every
+// skb completes when the device's timer flushes, 4 s after the first kick,
+// so every sample lies at or above 2^31 ns and none below.
+TEST_F(ProbesTest, CompletionLatencySeesTheHeldBuffers) {
+  const char* nic = HeldTxNic();
+  if (!nic) XSKIT_SKIP("XSKIT_VIRTIO_HELD_TX not set (needs the VM's held-Tx virtio_net NIC)");
+  TestPinRoot lat_root("latency");
+  PinLayout lat_pins(lat_root.path());
+  ProbeOptions opts;
+  opts.mode = ProbeModeFromEnv();
+  opts.latency = true;
+  bool already = false;
+  auto signals = AttachProbes(lat_pins, opts, &already);
+  ASSERT_TRUE(signals.ok()) << signals.status().message();
+  absl::Cleanup detach = [&] { (void)DetachProbes(lat_pins); };
+  if ((*signals)[XSK_PROBES_SIG_LATENCY].mode != XSK_PROBES_MODE_FENTRY)
+    XSKIT_SKIP("completion latency needs fentry: " + (*signals)[XSK_PROBES_SIG_LATENCY].reason);
+  auto lat_probes = PinnedProbes::Open(lat_pins.ProbesDir());
+  ASSERT_TRUE(lat_probes.ok()) << lat_probes.status().message();
+  Where w = WhereHere(nic);
+  auto s = HeldTxSocket(nic, 64 << 20, true);
+  ASSERT_TRUE(s);
+  constexpr uint32_t kFrames = 16;
+  EXPECT_EQ(SendBatch(*s, HeldTxFrame(), kFrames), 0);
+  EXPECT_EQ(AwaitCompletions(*s, kFrames), kFrames) << "the device completed what it held";
+  auto rows = lat_probes->ReadLatency();
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  xsk_probes_latency l{};
+  for (const auto& [k, v] : *rows)
+    if (k.netns_ino == w.netns_ino && k.ifindex == w.ifindex && k.queue == 0) l = v;
+  EXPECT_EQ(l.count, kFrames) << "one sample per skb";
+  uint64_t at_or_above = 0;
+  for (int b = 31; b < XSK_PROBES_LAT_BUCKETS; b++) at_or_above += l.hist[b];
+  EXPECT_EQ(at_or_above, l.count) << "every sample >= 2^31 ns (the device held them 4 s)";
+  if (l.count) EXPECT_GE(l.sum_ns / l.count, 3'000'000'000ull) << "mean latency";
+}
+
+
+}  // namespace
+}  // namespace xskit::testing
