@@ -25,6 +25,7 @@ namespace {
 
 const char* kRecording = "dashboards/rules/xskit-recording.rules.yml";
 const char* kAlerts = "dashboards/rules/xskit-alerts.rules.yml";
+const char* kTriage = "dashboards/rules/xskit-triage.rules.yml";  // xsk-triage's signals
 
 std::vector<std::string> Matches(const std::string& text, const std::string& re) {
   std::vector<std::string> out;
@@ -54,26 +55,29 @@ bool HaveTool(const std::string& tool) {
   return RunCmd({"sh", "-c", "command -v " + tool}).status == 0;
 }
 
-TEST(RulesTest, PromtoolCheckRulesAcceptsBothFiles) {
+TEST(RulesTest, PromtoolCheckRulesAcceptsEveryFile) {
   if (!HaveTool("promtool")) FAIL() << "promtool missing (scripts/install-deps installs prometheus)";
-  CmdResult r = RunCmd({"promtool", "check", "rules", RepoPath(kRecording), RepoPath(kAlerts)});
+  CmdResult r = RunCmd({"promtool", "check", "rules", RepoPath(kRecording), RepoPath(kAlerts),
+                        RepoPath(kTriage)});
   EXPECT_EQ(r.status, 0) << r.output;
-  EXPECT_EQ(Matches(r.output, "SUCCESS: (\\d+) rules found").size(), 2u) << r.output;
+  EXPECT_EQ(Matches(r.output, "SUCCESS: (\\d+) rules found").size(), 3u) << r.output;
 }
 
 TEST(RulesTest, PromtoolUnitTestsPass) {
   if (!HaveTool("promtool")) FAIL() << "promtool missing";
   CmdResult r = RunCmd({"promtool", "test", "rules", RepoPath("dashboards/rules/tests/recording_test.yml"),
-                        RepoPath("dashboards/rules/tests/alerts_test.yml")});
+                        RepoPath("dashboards/rules/tests/alerts_test.yml"),
+                        RepoPath("dashboards/rules/tests/triage_test.yml")});
   EXPECT_EQ(r.status, 0) << r.output;
-  EXPECT_EQ(Matches(r.output, "(SUCCESS)").size(), 2u) << r.output;
+  EXPECT_EQ(Matches(r.output, "(SUCCESS)").size(), 3u) << r.output;
 }
 
 TEST(RulesTest, EveryRecordingRuleHasAValueCaseAndAnEmptyCase) {
-  std::string rules = ReadFile(RepoPath(kRecording));
-  std::string tests = ReadFile(RepoPath("dashboards/rules/tests/recording_test.yml"));
+  std::string rules = ReadFile(RepoPath(kRecording)) + ReadFile(RepoPath(kTriage));
+  std::string tests = ReadFile(RepoPath("dashboards/rules/tests/recording_test.yml")) +
+                      ReadFile(RepoPath("dashboards/rules/tests/triage_test.yml"));
   auto names = Matches(rules, "- record: (\\S+)");
-  ASSERT_GE(names.size(), 10u) << "recording rules parsed";
+  ASSERT_GE(names.size(), 16u) << "recording rules parsed";
   auto entries = Entries(tests, "- expr: ");
   for (const auto& name : names) {
     int value = 0, empty = 0;
