@@ -89,7 +89,9 @@ absl::StatusOr<Report> RunTriage(const PrometheusClient& client, const Config& c
           samples[g] = Collect(it->second, false);
           continue;
         }
-        if (sig.zero_when.empty()) continue;
+        // Zeros only where the other group measured the row: absent in
+        // both is nodata, never 0 against 0.
+        if (sig.zero_when.empty() || !by_key[1 - g].count(key)) continue;
         if (!zero[g]) {
           auto z = query(sig.zero_when, g);
           if (!z.ok()) return absl::Status(z.status().code(), absl::StrCat(sig.name, ": ", z.status().message()));
