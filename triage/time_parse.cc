@@ -37,7 +37,16 @@ absl::StatusOr<double> ParseTime(const std::string& text, double now) {
   if (end != text.c_str() && *end == '\0') return v;
   std::tm tm{};
   const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
-  if (rest && (std::string(rest) == "Z" || std::string(rest).empty())) return static_cast<double>(timegm(&tm));
+  if (rest) {
+    double frac = 0;
+    if (*rest == '.') {  // Grafana's ${__from:date:iso} has milliseconds
+      char* after = nullptr;
+      frac = std::strtod(rest, &after);
+      rest = after;
+    }
+    if (std::string(rest) == "Z" || std::string(rest).empty())
+      return static_cast<double>(timegm(&tm)) + frac;
+  }
   return absl::InvalidArgumentError(absl::StrCat(
       "time '", text, "': expected now, -DURATION (e.g. -2h), Unix seconds or 2026-11-27T10:00:00Z"));
 }

@@ -94,6 +94,10 @@ function stat(title, description, targets, unit, pos) {
                percentChangeColorMode: 'standard' },
   };
 }
+function text(title, description, content, pos) {
+  return { id: nextId++, type: 'text', title, description, gridPos: pos,
+           options: { mode: 'markdown', content } };
+}
 function row(title, y) {
   return { id: nextId++, type: 'row', title, collapsed: false, panels: [], gridPos: { h: 1, w: 24, x: 0, y } };
 }
@@ -253,6 +257,22 @@ function rollout() {
   let y = 0;
   const p = [];
   const label = { a: '$group_label=$group_a', b: '$group_label=$group_b' };
+  // The same two groups as xsk-triage selectors (it joins on
+  // xsk_exporter_build_info exactly as these panels do): a verdict with an
+  // exit code for a pipeline (triage/README.md).
+  p.push(text('Verdict for a pipeline: xsk-triage',
+    'The command that judges group B against group A over this time range, signal by signal, with an exit code.',
+    [
+      'Judge **B** against **A** signal by signal (Mann-Whitney U, Hodges-Lehmann interval per traffic-normalised signal) for this time range:',
+      '',
+      '```',
+      'xsk-triage --prometheus http://PROMETHEUS:9090 \\',
+      '  --baseline \'{${group_label}="${group_a}"}\' --canary \'{${group_label}="${group_b}"}\' \\',
+      '  --start ${__from:date:iso} --end ${__to:date:iso}',
+      '```',
+      'Exit 0 PASS, 3 MARGINAL, 1 FAIL, 4 Prometheus error; `--json` for a pipeline. The Hosts, Interface and Queue filters above do not apply to it (see triage/README.md).',
+    ].join('\n'), { x: 0, y, w: 24, h: 6 }));
+  y += 6;
   p.push(row('B / A (1 = no change)', y++));
   const ppsPerHost = (g) => `sum(instance_ifname_queue_outcome:xsk_steer_packets:rate5m{${RQ}} ${inGroup(g)}) / scalar(${nhosts(g)})`;
   const batch = (g) => `sum(instance_ifname_queue:xsk_tx_descriptors:rate5m{${RQ}} ${inGroup(g)}) / sum(instance_ifname_queue:xsk_tx_sendmsg_calls:rate5m{${RQ}} ${inGroup(g)})`;
@@ -300,7 +320,7 @@ function rollout() {
 
   return dashboard({
     uid: 'xskit-rollout', title: 'xskit / AF_XDP rollout comparison',
-    description: 'Two host groups chosen by a label of xsk_exporter_build_info (kernel by default, or any scrape-target label): the overview signals side by side, B/A ratios, and drop reasons only one group has.',
+    description: 'Two host groups chosen by a label of xsk_exporter_build_info (kernel by default, or any scrape-target label): the xsk-triage command for a verdict, the overview signals side by side, B/A ratios, and drop reasons only one group has.',
     tags: ['xskit', 'af_xdp', 'rollout'],
     links: [{ title: 'Overview', type: 'link', url: '/d/xskit-overview/xskit-af-xdp-overview', icon: 'dashboard',
               tooltip: 'per host', asDropdown: false, includeVars: false, keepTime: true, tags: [], targetBlank: false }],

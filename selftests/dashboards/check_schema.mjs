@@ -6,7 +6,7 @@
 //     as well as wrong types and enum values);
 //   - each panel's `options` and `fieldConfig.defaults.custom` must satisfy
 //     its plugin's generated `Options` / `FieldConfig` (timeseries, heatmap,
-//     table, stat);
+//     table, stat, text);
 //   - schemaVersion equals the package's defaultDashboard.schemaVersion;
 // plus what the types cannot say: stable uids, the template variables the
 // issue requires, every query on the templated datasource, unique panel ids,
@@ -33,6 +33,7 @@ const PANEL_TYPES = {
   heatmap: { cfg: 'HeatmapPanelCfg', custom: true },
   table: { cfg: 'TablePanelCfg', custom: true },
   stat: { cfg: 'StatPanelCfg', custom: false },
+  text: { cfg: 'TextPanelCfg', custom: false, queries: false },  // markdown only, no data
 };
 const EXPECTED = {
   'xskit-overview.json': { uid: 'xskit-overview', vars: ['datasource', 'kernel', 'instance', 'ifname', 'queue'] },
@@ -85,6 +86,11 @@ for (const file of files) {
     if (p.type === 'row') continue;
     if (!PANEL_TYPES[p.type]) {
       fail(`${file}: "${p.title}": panel type ${p.type} has no schema check here`);
+      continue;
+    }
+    if (PANEL_TYPES[p.type].queries === false) {
+      if (p.targets || p.datasource) fail(`${file}: "${p.title}": a ${p.type} panel has no queries`);
+      lines.push(`export const p${p.id}_options = ${JSON.stringify(p.options ?? {})} satisfies Json<${p.type}Options>;`);
       continue;
     }
     if (p.datasource?.uid !== '${datasource}') fail(`${file}: "${p.title}": panel datasource is not $datasource`);

@@ -260,6 +260,7 @@ TEST(ParseTest, MatrixErrorsAndTimes) {
   EXPECT_EQ(*ParseTime("-2h", 10000), 10000 - 7200);
   EXPECT_EQ(*ParseTime("1700000000", 0), 1700000000);
   EXPECT_EQ(*ParseTime("2023-11-14T22:13:20Z", 0), 1700000000);
+  EXPECT_EQ(*ParseTime("2023-11-14T22:13:20.500Z", 0), 1700000000.5) << "Grafana's ${__from:date:iso}";
   EXPECT_FALSE(ParseTime("yesterday", 0).ok());
   EXPECT_EQ(*ParseDuration("30s"), 30);
   EXPECT_EQ(*ParseDuration("5m"), 300);
