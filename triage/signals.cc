@@ -121,9 +121,12 @@ std::vector<Signal> BuiltinSignals() {
   // Probe coverage: 1 per host that measures a probe signal; a probe signal
   // measured in one group and not the other is a nodata row naming it.
   {
-    Signal s = Make("probe_coverage", "coverage", "host", "hosts",
-                    "hosts measuring each probe signal (mode other than unavailable)",
-                    "max by (instance, signal) (xsk_probe_coverage{mode!=\"unavailable\"})",
+    // 1 where the host measures the signal, 0 where its probe is unavailable.
+    Signal s = Make("probe_coverage", "coverage", "host", "share",
+                    "share of hosts measuring each probe signal (1: a mode other than unavailable, "
+                    "0: unavailable)",
+                    "max by (instance, signal) (xsk_probe_coverage{mode!=\"unavailable\"}) or "
+                    "max by (instance, signal) (xsk_probe_coverage{mode=\"unavailable\"}) * 0",
                     D::kLowerIsWorse, 0.05);
     s.split_by = {"signal"};
     t.push_back(std::move(s));
