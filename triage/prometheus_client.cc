@@ -51,6 +51,29 @@ double ParseValue(const std::string& s) {
   return std::strtod(s.c_str(), nullptr);
 }
 
+// Worth another attempt: the server may come (back) up. TLS and URL
+// errors are not.
+bool Transient(CURLcode c) {
+  switch (c) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_GOT_NOTHING:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_PARTIAL_FILE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool TlsError(CURLcode c) {
+  return c == CURLE_SSL_CONNECT_ERROR || c == CURLE_PEER_FAILED_VERIFICATION ||
+         c == CURLE_SSL_CERTPROBLEM || c == CURLE_SSL_CIPHER || c == CURLE_SSL_CACERT_BADFILE ||
+         c == CURLE_SSL_ISSUER_ERROR;
+}
+
 struct Answer {
   CURLcode curl = CURLE_OK;
   std::string curl_error;
@@ -190,13 +213,19 @@ absl::StatusOr<std::vector<Series>> PrometheusClient::QueryRange(const std::stri
     a.curl = curl_easy_perform(c);
     a.curl_error = errbuf[0] ? errbuf : curl_easy_strerror(a.curl);
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &a.http);
-    const bool transient =
-        a.curl != CURLE_OK || a.http >= 500 || a.http == 429;
+    const bool transient = Transient(a.curl) || a.http >= 500 || a.http == 429;
     if (!transient || attempt >= options_.retries) break;
     std::this_thread::sleep_for(std::chrono::duration<double>(pause));
     pause *= 2;
   }
   const int attempts = options_.retries + 1;
+  if (TlsError(a.curl))
+    return absl::UnavailableError(absl::StrCat("TLS with Prometheus at ", options_.url, " failed: ",
+                                               a.curl_error,
+                                               " (check tls_config in --http.config.file)"));
+  if (a.curl != CURLE_OK && !Transient(a.curl))
+    return absl::UnavailableError(
+        absl::StrCat("Prometheus at ", options_.url, ": ", a.curl_error));
   if (a.curl != CURLE_OK)
     return absl::UnavailableError(absl::StrCat("Prometheus at ", options_.url, " unreachable: ",
                                                a.curl_error, " (", attempts, " attempts)"));

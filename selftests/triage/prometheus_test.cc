@@ -11,6 +11,7 @@
 //   clean:    the same noise, no change -> every judged row passes, PASS (0)
 //   critical: redirect failures per packet x3 (critical), nothing else -> FAIL (1)
 // and against a closed loopback port: exit 4 naming the URL.
+#include <crypt.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -376,6 +377,61 @@ TEST_F(TriagePrometheusTest, TextReportAndBadSelector) {
   CmdResult bad = RunCmd(argv);
   EXPECT_EQ(bad.status, 4) << bad.output;
   EXPECT_NE(bad.output.find("bad_data"), std::string::npos) << bad.output;
+}
+
+// Prometheus behind its own web config (TLS with a self-signed certificate
+// for 127.0.0.1, basic auth with a bcrypt hash): the client's TLS and basic
+// auth from --http.config.file, and the errors when they are wrong.
+TEST(TriageTlsTest, BasicAuthAndTlsFromTheHttpConfig) {
+  if (RunCmd({"sh", "-c", "command -v prometheus && command -v openssl && command -v curl"}).status != 0)
+    XSKIT_SKIP("prometheus, openssl or curl missing (scripts/install-deps)");
+  const std::string dir = absl::StrCat(XSKIT_BUILD_DIR, "/triage-tls-", ::getpid());
+  std::filesystem::create_directories(dir + "/tsdb");
+  CmdResult cert = RunCmd({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                           "-nodes", "-days", "1", "-subj", "/CN=xsk-triage-test", "-addext",
+                           "subjectAltName=IP:127.0.0.1", "-keyout", dir + "/tls.key", "-out", dir + "/tls.crt"});
+  ASSERT_EQ(cert.status, 0) << cert.output;
+  char salt[64];
+  ASSERT_NE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof(salt)), nullptr);
+  crypt_data data{};
+  const std::string hash = crypt_r("s3cret", salt, &data);
+  std::ofstream(dir + "/web.yml") << "tls_server_config:\n  cert_file: " << dir << "/tls.crt\n  key_file: " << dir
+                                  << "/tls.key\nbasic_auth_users:\n  triage: " << hash << "\n";
+  std::ofstream(dir + "/prometheus.yml") << "global:\n  scrape_interval: 1m\n";
+  const int port = FreeLoopbackPort();
+  const std::string url = absl::StrCat("https://127.0.0.1:", port);
+  {
+    Child prom({"prometheus", "--config.file=" + dir + "/prometheus.yml", "--storage.tsdb.path=" + dir + "/tsdb",
+                "--web.config.file=" + dir + "/web.yml", absl::StrCat("--web.listen-address=127.0.0.1:", port),
+                "--log.level=warn"},
+               dir + "/prometheus.log");
+    ASSERT_TRUE(WaitUntil([&] {
+      return RunCmd({"curl", "-sf", "-o", "/dev/null", "--cacert", dir + "/tls.crt", "-u", "triage:s3cret",
+                     url + "/-/ready"}).status == 0;
+    }, 60000)) << ReadFile(dir + "/prometheus.log");
+    auto triage = [&](const std::string& http_config) {
+      std::ofstream(dir + "/http.yml") << http_config;
+      return RunCmd({Bin("triage/xsk-triage"), "--prometheus", url, "--baseline", "{rollout=\"stable\"}",
+                     "--canary", "{rollout=\"canary\"}", "--retries", "0", "--http.config.file", dir + "/http.yml"});
+    };
+    const std::string tls = "tls_config: {ca_file: " + dir + "/tls.crt}\n";
+    CmdResult ok = triage("basic_auth: {username: triage, password: s3cret}\n" + tls);
+    // An empty TSDB: both groups match no host, every row nodata, and the
+    // critical rows' nodata policy (marginal) keeps it from passing.
+    EXPECT_EQ(ok.status, 3) << ok.output;
+    EXPECT_NE(ok.output.find("baseline selector {rollout=\"stable\"} matches no host"), std::string::npos)
+        << ok.output;
+    CmdResult wrong = triage("basic_auth: {username: triage, password: guess}\n" + tls);
+    EXPECT_EQ(wrong.status, 4) << wrong.output;
+    EXPECT_NE(wrong.output.find("HTTP 401"), std::string::npos) << wrong.output;
+    CmdResult untrusted = triage("basic_auth: {username: triage, password: s3cret}\n");
+    EXPECT_EQ(untrusted.status, 4) << untrusted.output;
+    EXPECT_NE(untrusted.output.find("TLS with Prometheus at " + url), std::string::npos) << untrusted.output;
+    CmdResult bad_key = triage("tls_config: {cafile: x}\n");
+    EXPECT_EQ(bad_key.status, 2) << bad_key.output;
+    EXPECT_NE(bad_key.output.find("unknown key 'cafile'"), std::string::npos) << bad_key.output;
+  }
+  if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir);
 }
 
 TEST(TriageUnreachableTest, ClosedPortExitsFourNamingTheUrl) {
