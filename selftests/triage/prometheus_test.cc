@@ -315,14 +315,16 @@ TEST_F(TriagePrometheusTest, InjectedChangesGetExactlyTheirVerdicts) {
                    {"steer_prog_seconds_per_run", "nodata"}});
   EXPECT_EQ(Verdicts(r.report), expected) << r.output;
   for (const auto& s : r.report["signals"]) {
-    if (s["name"] == "steer_prog_seconds_per_run")
+    if (s["name"] == "steer_prog_seconds_per_run") {
       EXPECT_EQ(s["coverage"], "baseline only") << "reported, never judged as equal";
+    }
     if (s["name"] == "tx_eagain_per_sendmsg{cause=cq_full}") {
       EXPECT_NEAR(s["relative"]["estimate"].get<double>(), 2.0, 0.2) << "x3 = +200 %";
       EXPECT_GT(s["relative"]["lower"].get<double>(), 0.1) << "interval above the effect size";
     }
-    if (s["name"] == "tx_descriptors_per_sendmsg")
+    if (s["name"] == "tx_descriptors_per_sendmsg") {
       EXPECT_NEAR(s["relative"]["estimate"].get<double>(), 0.02, 0.01) << "the injected +2 %";
+    }
   }
   EXPECT_EQ(r.report["baseline"]["hosts"], kHostsPerGroup);
   EXPECT_EQ(r.report["canary"]["hosts"], kHostsPerGroup);
