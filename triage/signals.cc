@@ -146,6 +146,23 @@ absl::StatusOr<std::string> SelectorMatchers(const std::string& selector) {
   if (s.empty())
     return absl::InvalidArgumentError(absl::StrCat(
         "group selector '", selector, "' selects every host: name a label, e.g. '{rollout=\"canary\"}'"));
+  // One selector: no braces outside quoted values (the matchers are
+  // spliced into every query).
+  char quote = 0;  // the open quote character, if any
+  for (size_t i = 0; i < s.size(); i++) {
+    const char c = s[i];
+    if (quote && c == '\\' && quote != '`') {
+      i++;
+      continue;
+    }
+    if (quote && c == quote)
+      quote = 0;
+    else if (!quote && (c == '"' || c == '\'' || c == '`'))
+      quote = c;
+    else if (!quote && (c == '{' || c == '}'))
+      return absl::InvalidArgumentError(absl::StrCat(
+          "group selector '", selector, "' is more than one label selector: give one, e.g. '{rollout=\"canary\"}'"));
+  }
   return std::string(s);
 }
 

@@ -242,6 +242,9 @@ TEST(SignalsTest, TableAndSelectors) {
   EXPECT_EQ(*SelectorMatchers(" {rollout=\"canary\"} "), "rollout=\"canary\"");
   EXPECT_FALSE(SelectorMatchers("rollout=canary").ok());
   EXPECT_FALSE(SelectorMatchers("{}").ok());
+  EXPECT_FALSE(SelectorMatchers("{a=\"b\"} or {c=\"d\"}").ok()) << "one selector only";
+  EXPECT_EQ(*SelectorMatchers("{a=~\"x{2}\"}"), "a=~\"x{2}\"") << "braces inside a regex are fine";
+  EXPECT_TRUE(SelectorMatchers("{a='x\"{'}").ok()) << "a double quote inside single quotes";
   EXPECT_EQ(GroupQuery("m", "a=\"b\""),
             "(m) * on (instance) group_left () max by (instance) (xsk_exporter_build_info{a=\"b\"})");
 }
