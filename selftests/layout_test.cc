@@ -20,12 +20,13 @@ namespace fs = std::filesystem;
 // Folder -> top-level folders it must not include from.
 const std::map<std::string, std::set<std::string>>& Forbidden() {
   static const std::map<std::string, std::set<std::string>> rules = {
-      {"lib", {"loader", "exporter", "xsk", "xsk_bench", "bench", "selftests", "dashboards"}},
-      {"xsk", {"loader", "exporter", "xsk_bench", "bench", "selftests"}},
-      {"exporter", {"loader", "xsk", "xsk_bench", "bench", "selftests"}},
-      {"xsk_bench", {"loader", "exporter", "bench", "selftests"}},
-      {"bench", {"loader", "selftests"}},
-      {"loader", {"exporter", "xsk_bench", "bench", "selftests"}},
+      {"lib", {"loader", "exporter", "xsk", "xsk_bench", "bench", "selftests", "dashboards", "triage"}},
+      {"xsk", {"loader", "exporter", "xsk_bench", "bench", "selftests", "triage"}},
+      {"exporter", {"loader", "xsk", "xsk_bench", "bench", "selftests", "triage"}},
+      {"xsk_bench", {"loader", "exporter", "bench", "selftests", "triage"}},
+      {"bench", {"loader", "selftests", "triage"}},
+      {"loader", {"exporter", "xsk_bench", "bench", "selftests", "triage"}},
+      {"triage", {"loader", "exporter", "xsk", "xsk_bench", "bench", "selftests", "dashboards"}},
   };
   return rules;
 }
@@ -58,7 +59,8 @@ TEST(Layout, IncludesFollowTheFolderRules) {
 TEST(Layout, ShippedToolsLinkNoTestCode) {
   if (RunCmd({"nm", "--version"}).status != 0) XSKIT_SKIP("nm not installed (binutils)");
   for (const char* bin :
-       {"xsk_bench/xsk-bench", "loader/xsk-loader", "exporter/xsk-exporter", "xsk/xsk-rx"}) {
+       {"xsk_bench/xsk-bench", "loader/xsk-loader", "exporter/xsk-exporter", "xsk/xsk-rx",
+        "triage/xsk-triage"}) {
     ASSERT_TRUE(fs::exists(Bin(bin))) << Bin(bin) << " (build it first)";
     CmdResult r = RunCmd({"nm", "-C", Bin(bin)});
     ASSERT_EQ(r.status, 0) << "nm -C " << bin << ": " << r.output.substr(0, 500);

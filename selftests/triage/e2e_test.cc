@@ -23,13 +23,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
-#include "loader/xsk_socket.h"
+#include "xsk/xsk_socket.h"
 #include "nlohmann/json.hpp"
 #include "selftests/dashboards/harness.h"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/http.h"
 #include "selftests/lib/netns.h"
-#include "selftests/lib/packet.h"
 
 namespace xskit::testing {
 namespace {
