@@ -8,7 +8,16 @@
  *
  * Without a filter nothing is parsed: bpf_redirect_map() with XDP_PASS as
  * its fallback action does the socket lookup and the redirect in one call,
- * which is the cost the plain redirect program pays plus one counter. */
+ * which is the cost the plain redirect program pays plus one counter.
+ *
+ * libxdp compatibility: the entry is named xsk_def_prog, the XSKMAP is
+ * xsks_map (4-byte key and value) and the BTF carries xsk_prog_version in
+ * the xdp_metadata section. That is what libxdp's xsk_socket__create()
+ * looks for (lib/libxdp/xsk.c, xsk_lookup_program) before it would load
+ * its own program, so an application using libxdp's default flags puts
+ * its socket into this map instead of failing with EBUSY. The object has
+ * no refcount map (libxdp's is named "xsk_def_.data"), so libxdp never
+ * tries to detach this program when its socket goes. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include "xsk_steer.h"
@@ -77,7 +86,7 @@ static __always_inline __u32 steer(struct xdp_md *ctx, __u32 q)
 }
 
 SEC("xdp")
-int xsk_steer(struct xdp_md *ctx)
+int xsk_def_prog(struct xdp_md *ctx)
 {
 	__u32 q = ctx->rx_queue_index;
 	__u32 outcome = steer(ctx, q);
@@ -110,3 +119,7 @@ int xsk_steer_query(struct xdp_md *ctx)
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* libxdp reads this from the program's BTF (datasec "xdp_metadata") and
+ * refuses a version above its own XSK_PROG_VERSION. */
+__uint(xsk_prog_version, XSK_STEER_LIBXDP_PROG_VERSION) SEC("xdp_metadata");

@@ -13,6 +13,12 @@
 #define XSK_STEER_DRIVER_LEN 32
 #define XSK_STEER_NETNS_LEN 64
 
+/* libxdp's default-program contract (lib/libxdp/xsk.c): the attached
+ * program's kernel name, and the xsk_prog_version it declares in BTF
+ * (XSK_PROG_VERSION, 1 in every libxdp from 1.2 to 1.6). */
+#define XSK_STEER_PROG_NAME "xsk_def_prog"
+#define XSK_STEER_LIBXDP_PROG_VERSION 1
+
 /* What happened to one packet; the index into xsk_steer_counters.packets. */
 enum xsk_steer_outcome {
 	XSK_STEER_REDIRECTED = 0,      /* handed to the queue's socket */

@@ -140,7 +140,7 @@ absl::StatusOr<std::vector<bool>> PinnedSteer::SocketsPresent() const {
   auto cleanup = std::unique_ptr<xsk_steer, void (*)(xsk_steer*)>(skel, xsk_steer__destroy);
   // Only the query program, on the pinned XSKMAP; the other maps are
   // created small and thrown away with the skeleton.
-  bpf_program__set_autoload(skel->progs.xsk_steer, false);
+  bpf_program__set_autoload(skel->progs.xsk_def_prog, false);
   if (int err = bpf_map__reuse_fd(skel->maps.xsks_map, xsks_map_.get()))
     return ErrnoError("reuse pinned xsks_map", err);
   bpf_map__set_max_entries(skel->maps.counters, 1);
@@ -218,7 +218,7 @@ XskSteerProg::~XskSteerProg() {
   if (skel_) xsk_steer__destroy(skel_);
 }
 
-int XskSteerProg::prog_fd() const { return bpf_program__fd(skel_->progs.xsk_steer); }
+int XskSteerProg::prog_fd() const { return bpf_program__fd(skel_->progs.xsk_def_prog); }
 
 absl::Status XskSteerProg::Attach() {
   LIBBPF_OPTS(bpf_link_create_opts, opts);

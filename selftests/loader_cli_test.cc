@@ -4,10 +4,12 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
+#include <linux/types.h>
 #include <net/if.h>
 
 #include <filesystem>
 
+#include "bpf/xsk_steer.h"
 #include "gtest/gtest.h"
 #include "lib/errors.h"
 #include "selftests/lib/fixtures.h"
@@ -145,7 +147,7 @@ TEST_F(LoaderCliTest, ForeignProgramNeedsForce) {
   CmdResult forced = RunCmd(Loader({"attach", pair_.dev_a(), "--force"}), pair_.ns_a());
   EXPECT_EQ(forced.status, 0) << forced.output;
   EXPECT_NE(forced.output.find("replaced foreign XDP"), std::string::npos) << forced.output;
-  EXPECT_NE(RunCmd({"ip", "-o", "link", "show", "dev", pair_.dev_a()}, pair_.ns_a()).output.find("xsk_steer"),
+  EXPECT_NE(RunCmd({"ip", "-o", "link", "show", "dev", pair_.dev_a()}, pair_.ns_a()).output.find(XSK_STEER_PROG_NAME),
             std::string::npos);
   EXPECT_EQ(RunCmd(Loader({"detach", pair_.dev_a()}), pair_.ns_a()).status, 0);
   ::close(prog_fd);
