@@ -13,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "lib/afxdp_dp.h"
 #include "lib/errors.h"
 #include "lib/log.h"
 #include "lib/preconditions.h"
@@ -171,7 +172,9 @@ absl::StatusOr<xsk_steer_info> ValidateAttach(const AttachRequest& req, const If
   return info;
 }
 
-absl::StatusOr<AttachResult> Attach(const AttachRequest& req) {
+namespace {
+
+absl::StatusOr<AttachResult> AttachSteer(const AttachRequest& req) {
   XSKIT_RETURN_IF_ERROR(RequireCapabilities({Cap::kBpf, Cap::kNetAdmin, Cap::kPerfmon}));
   XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(req.pin_root));
   XSKIT_RETURN_IF_ERROR(RequireKernelBtf());
@@ -187,6 +190,8 @@ absl::StatusOr<AttachResult> Attach(const AttachRequest& req) {
   const std::string dir_name = IfaceDirName(netns, req.ifname);
   result.dir = pins.IfaceDir(dir_name);
   pins.SweepStaleStaging();
+  if (req.dp_pin)
+    XSKIT_RETURN_IF_ERROR(CheckDpMapFree(req.ifname, PinPath(result.dir, kPinXsksMap), req.force));
 
   // What is there now: our own earlier attach, a stale pin dir, a foreign program.
   const uint32_t attached_prog = facts.link.xdp_prog_id
@@ -267,6 +272,21 @@ absl::StatusOr<AttachResult> Attach(const AttachRequest& req) {
   return result;
 }
 
+}  // namespace
+
+absl::StatusOr<AttachResult> Attach(const AttachRequest& req) {
+  XSKIT_ASSIGN_OR_RETURN(AttachResult result, AttachSteer(req));
+  if (!req.dp_pin) return result;
+  const std::string pin = PinPath(result.dir, kPinXsksMap);
+  if (auto linked = LinkDpMap(req.ifname, pin); !linked.ok()) {
+    // A fresh attach is undone; an earlier one stays as it was.
+    if (result.action == AttachResult::Action::kAttached) (void)RemovePinDir(result.dir);
+    return linked;
+  }
+  result.dp_pin = DpMapPath(req.ifname);
+  return result;
+}
+
 absl::Status Detach(const std::string& ifname, const std::optional<std::string>& pin_root) {
   XSKIT_RETURN_IF_ERROR(RequireCapabilities({Cap::kBpf, Cap::kNetAdmin}));
   XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(pin_root));
@@ -279,6 +299,7 @@ absl::Status Detach(const std::string& ifname, const std::optional<std::string>&
                               netns.initial ? "" : absl::StrCat(" in netns ", netns.name),
                               " (no ", dir, "); `xsk-loader status` lists attachments"));
   pins.SweepStaleStaging();
+  UnlinkDpMap(ifname, PinPath(dir, kPinXsksMap));
   // Unpinning the link drops its last reference: the kernel detaches the
   // program, then the maps go with their pins.
   return RemovePinDir(dir, Parent(pins.root()));

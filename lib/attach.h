@@ -25,6 +25,9 @@ struct AttachRequest {
   ModeRequest mode = ModeRequest::kAuto;
   bool zerocopy = false;
   bool force = false;
+  // Also make the XSKMAP reachable at /tmp/afxdp_dp/<iface>/xsks_map
+  // (lib/afxdp_dp.h), DPDK's default dp_path for use_pinned_map=1.
+  bool dp_pin = false;
   xsk_steer_filter filter{};
   std::optional<std::string> pin_root;
 };
@@ -36,6 +39,7 @@ struct AttachResult {
   std::string mode_reason;   // why that mode
   xsk_steer_info info{};
   std::vector<std::string> replaced;  // foreign programs removed by --force
+  std::string dp_pin;                 // the --dp-pin path, when made
 };
 
 // The mode `request` resolves to on a device with `facts`, and why.
@@ -49,7 +53,8 @@ absl::StatusOr<xsk_steer_info> ValidateAttach(const AttachRequest& req, const If
 absl::StatusOr<AttachResult> Attach(const AttachRequest& req);
 
 // Removes the link, the pins and the pin directory of `ifname` (in the
-// caller's netns). ExitCode::kNotAttached when there is nothing to remove.
+// caller's netns), and the --dp-pin symlink when it points at them.
+// ExitCode::kNotAttached when there is nothing to remove.
 absl::Status Detach(const std::string& ifname, const std::optional<std::string>& pin_root);
 
 }  // namespace xskit

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   xskit::RegisterProbe(app, global, &result);
   xskit::RegisterProbes(app, global, &result);
   xskit::RegisterTop(app, global, &result);
+  xskit::RegisterServe(app, global, &result);
 
   try {
     app.parse(argc, argv);

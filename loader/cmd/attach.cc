@@ -18,6 +18,7 @@ struct AttachFlags {
   bool zerocopy = false;
   bool force = false;
   bool no_probes = false;
+  bool dp_pin = false;
 };
 
 absl::Status RunAttach(const AttachFlags& flags, const GlobalOptions& global) {
@@ -26,6 +27,7 @@ absl::Status RunAttach(const AttachFlags& flags, const GlobalOptions& global) {
   req.pin_root = global.pin_root;
   req.zerocopy = flags.zerocopy;
   req.force = flags.force;
+  req.dp_pin = flags.dp_pin;
   req.mode = flags.mode == "native"    ? ModeRequest::kNative
              : flags.mode == "generic" ? ModeRequest::kGeneric
                                        : ModeRequest::kAuto;
@@ -45,6 +47,8 @@ absl::Status RunAttach(const AttachFlags& flags, const GlobalOptions& global) {
   if (r.action == AttachResult::Action::kAttached)
     std::printf("mode %s\n", r.mode_reason.c_str());
   std::printf("pins: %s\n", r.dir.c_str());
+  if (!r.dp_pin.empty())
+    std::printf("dp-pin: %s -> %s/xsks_map\n", r.dp_pin.c_str(), r.dir.c_str());
   if (!flags.no_probes) {
     // The probes are global and idempotent: already pinned ones stay as they are.
     // A probe failure does not undo the steering attach; it is reported.
@@ -77,7 +81,11 @@ void RegisterAttach(CLI::App& app, GlobalOptions& global, absl::Status* result) 
   cmd->add_option("--match", flags->match,
                   "steer only matching packets: PROTO[:PORT][,...], e.g. udp:4791");
   cmd->add_flag("--zerocopy", flags->zerocopy, "sockets bind in zero-copy mode (native only)");
-  cmd->add_flag("--force", flags->force, "replace a foreign XDP program");
+  cmd->add_flag("--force", flags->force,
+                "replace a foreign XDP program (and a foreign --dp-pin path)");
+  cmd->add_flag("--dp-pin", flags->dp_pin,
+                "also make the XSKMAP reachable at /tmp/afxdp_dp/IFACE/xsks_map, DPDK af_xdp's "
+                "default dp_path for use_pinned_map=1 (a symlink to the pin; detach removes it)");
   cmd->add_flag("--no-probes", flags->no_probes,
                 "do not attach the transmit/drop probes (xsk-loader probes attach does it alone)");
   cmd->callback([flags, &global, result] { *result = RunAttach(*flags, global); });

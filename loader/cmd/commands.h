@@ -24,5 +24,6 @@ void RegisterCheck(CLI::App& app, GlobalOptions& global, absl::Status* result);
 void RegisterProbe(CLI::App& app, GlobalOptions& global, absl::Status* result);   // cmd/probe.cc
 void RegisterProbes(CLI::App& app, GlobalOptions& global, absl::Status* result);  // cmd/probe.cc
 void RegisterTop(CLI::App& app, GlobalOptions& global, absl::Status* result);     // cmd/top.cc
+void RegisterServe(CLI::App& app, GlobalOptions& global, absl::Status* result);   // cmd/serve.cc
 
 }  // namespace xskit
