@@ -212,6 +212,12 @@ std::vector<std::string> DpServer::socket_paths() const {
 }
 
 absl::Status DpServer::DropPrivileges() {
+  // Nothing is needed any more: the fds are open, the sockets bound. The
+  // bounding set goes first, while CAP_SETPCAP is still effective.
+  if (::prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == 1) {
+    for (int c = 0; c <= CAP_LAST_CAP; c++) ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
+  }
+  ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   if (opts_.user) {
     errno = 0;
     passwd* pw = getpwnam(opts_.user->c_str());
@@ -220,13 +226,8 @@ absl::Status DpServer::DropPrivileges() {
     if (::setgid(pw->pw_gid) != 0) return ErrnoError("setgid", errno);
     if (::setuid(pw->pw_uid) != 0) return ErrnoError(absl::StrCat("setuid ", *opts_.user), errno);
   }
-  // Nothing is needed any more: the fds are open, the sockets bound.
   __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2]{};
-  if (::prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == 1) {
-    for (int c = 0; c <= CAP_LAST_CAP; c++) ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
-  }
-  ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
   if (::syscall(SYS_capset, &hdr, data) != 0) return ErrnoError("capset (drop all)", errno);
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return ErrnoError("prctl(NO_NEW_PRIVS)", errno);
   spdlog::info("privileges dropped: uid {}, no capabilities", ::getuid());

@@ -270,9 +270,13 @@ TEST(ExporterSystemdUnits, VerifyCleanAndExporterHardened) {
   TempDir dir;
   std::string exporter = UnitForThisBuild("xsk-exporter.service", dir.path());
   UnitForThisBuild("xsk-loader@.service", dir.path());
+  UnitForThisBuild("xsk-loader-serve@.service", dir.path());
   std::filesystem::copy_file(dir.path() + "/xsk-loader@.service",
                              dir.path() + "/xsk-loader@eth0.service");
-  for (const std::string& unit : {exporter, dir.path() + "/xsk-loader@eth0.service"}) {
+  std::filesystem::copy_file(dir.path() + "/xsk-loader-serve@.service",
+                             dir.path() + "/xsk-loader-serve@eth0.service");
+  for (const std::string& unit : {exporter, dir.path() + "/xsk-loader@eth0.service",
+                                  dir.path() + "/xsk-loader-serve@eth0.service"}) {
     CmdResult r = RunCmd({"systemd-analyze", "verify", unit});
     EXPECT_EQ(r.status, 0) << unit << ": " << r.output;
     EXPECT_EQ(r.output, "") << "systemd-analyze verify " << unit;
