@@ -23,7 +23,8 @@ using prometheus::MetricType;
 // Every source is published from the start (at 0), so a rate() over it
 // works before the first error.
 constexpr const char* kErrorSources[] = {"pins",       "steer_open",  "steer_counters",
-                                         "prog_stats", "probes_open", "probes_read"};
+                                         "prog_stats", "probes_open", "probes_read",
+                                         "sockets"};
 
 }  // namespace
 
@@ -55,6 +56,7 @@ void XskCollector::Prime() {
                  r.status().message());
   }
   cache_.Refresh([this](const std::string& s, const std::string& m) { Error(s, m); });
+  PrimeSockets();
   spdlog::info("opened {} interface(s), probes {}", cache_.ifaces().size(),
                cache_.probes() ? "pinned" : "not pinned");
 }
@@ -77,6 +79,7 @@ std::vector<prometheus::MetricFamily> XskCollector::Collect() const {
   cache_.Refresh([this](const std::string& s, const std::string& m) { Error(s, m); });
   CollectSteering(out);
   CollectProbes(out);
+  CollectSockets(out);
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   CollectSelf(out, seconds);

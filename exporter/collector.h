@@ -6,6 +6,7 @@
 // never fatal.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -15,6 +16,7 @@
 #include "exporter/pin_cache.h"
 #include "lib/drop_reasons.h"
 #include "lib/fd.h"
+#include "lib/xsk_sockets_prog.h"
 #include "prometheus/collectable.h"
 
 namespace xskit::exporter {
@@ -45,6 +47,11 @@ class XskCollector : public prometheus::Collectable {
   void CollectSteering(std::vector<prometheus::MetricFamily>& out) const;
   void CollectProbes(std::vector<prometheus::MetricFamily>& out) const;
   void CollectSelf(std::vector<prometheus::MetricFamily>& out, double seconds) const;
+  // socket_metrics.cc
+  void PrimeSockets();
+  void CollectSockets(std::vector<prometheus::MetricFamily>& out) const;
+  void CollectInterfaceInfo(const std::vector<AfXdpSocket>& sockets,
+                            std::vector<prometheus::MetricFamily>& out) const;
 
   mutable std::mutex mu_;  // civetweb serves scrapes on several threads
   mutable PinCache cache_;
@@ -54,6 +61,13 @@ class XskCollector : public prometheus::Collectable {
   Fd stats_fd_;
   std::string kernel_, libbpf_;
   uint64_t self_netns_ = 0;
+  std::optional<XskSocketsProg> sockets_prog_;  // the AF_XDP socket iterator
+  std::string sockets_reason_;                  // why it is not loaded
+  struct CachedFacts {
+    std::chrono::steady_clock::time_point at;
+    std::string driver, xdp_features;
+  };
+  mutable std::map<std::string, CachedFacts> iface_facts_;
 };
 
 }  // namespace xskit::exporter

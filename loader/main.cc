@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   xskit::RegisterProbes(app, global, &result);
   xskit::RegisterTop(app, global, &result);
   xskit::RegisterServe(app, global, &result);
+  xskit::RegisterSockets(app, global, &result);
 
   try {
     app.parse(argc, argv);

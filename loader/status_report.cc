@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "lib/errors.h"
 #include "loader/probes_report.h"
+#include "loader/sockets_report.h"
 #include "lib/xsk_steer_prog.h"
 
 namespace xskit {
@@ -74,11 +75,13 @@ absl::StatusOr<nlohmann::json> StatusReport(const PinLayout& pins, const std::st
     if (report["interfaces"][0].contains("ifindex"))
       pf.ifindex = report["interfaces"][0]["ifindex"].get<uint32_t>();
     report["probes"] = ProbesReport(pins, pf);
+    report["sockets"] = SocketsReport(pins);
     return report;
   }
   for (const auto& dir_name : pins.ListIfaceDirs())
     report["interfaces"].push_back(IfaceReport(pins, dir_name));
   report["probes"] = ProbesReport(pins);
+  report["sockets"] = SocketsReport(pins);
   return report;
 }
 
@@ -117,6 +120,9 @@ std::string RenderStatus(const nlohmann::json& report) {
                                             num("redirected"), num("pass_no_socket"),
                                             num("pass_no_match"), num("redirect_failed")));
     }
+    if (report.contains("sockets"))
+      absl::StrAppend(&out, RenderIfaceSockets(report["sockets"], i["netns"].get<std::string>(),
+                                               i["ifname"].get<std::string>()));
   }
   absl::StrAppend(&out, probes);
   return out;

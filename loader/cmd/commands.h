@@ -25,5 +25,6 @@ void RegisterProbe(CLI::App& app, GlobalOptions& global, absl::Status* result); 
 void RegisterProbes(CLI::App& app, GlobalOptions& global, absl::Status* result);  // cmd/probe.cc
 void RegisterTop(CLI::App& app, GlobalOptions& global, absl::Status* result);     // cmd/top.cc
 void RegisterServe(CLI::App& app, GlobalOptions& global, absl::Status* result);   // cmd/serve.cc
+void RegisterSockets(CLI::App& app, GlobalOptions& global, absl::Status* result); // cmd/sockets.cc
 
 }  // namespace xskit

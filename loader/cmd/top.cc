@@ -19,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "loader/cmd/commands.h"
 #include "lib/errors.h"
+#include "loader/sockets_report.h"
 #include "loader/status_report.h"
 #include "loader/top.h"
 
@@ -122,8 +123,11 @@ struct TopFlags {
 
 absl::Status RunTop(const TopFlags& flags, const GlobalOptions& global) {
   XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(global.pin_root));
+  nlohmann::json socks, prev_socks;  // the AF_XDP socket rows of the last two samples
   auto sample = [&]() -> absl::StatusOr<TopSample> {
     XSKIT_ASSIGN_OR_RETURN(nlohmann::json report, StatusReport(pins, ""));
+    prev_socks = std::move(socks);
+    socks = report.value("sockets", nlohmann::json::object());
     return SampleFromReport(report, Now(), NetnsInodes(report));
   };
   XSKIT_ASSIGN_OR_RETURN(TopSample prev, sample());
@@ -140,7 +144,8 @@ absl::Status RunTop(const TopFlags& flags, const GlobalOptions& global) {
     auto cur = sample();
     if (!cur.ok()) return cur.status();
     term.Draw(RenderTop(*cur, ComputeRows(prev, *cur), ComputeDrops(prev, *cur), cur->time_s - prev.time_s,
-                        term.height()));
+                        term.height()) +
+              RenderTopSockets(prev_socks, socks, cur->time_s - prev.time_s, 8));
     prev = std::move(*cur);
   }
   return absl::OkStatus();

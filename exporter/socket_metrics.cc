@@ -1,0 +1,202 @@
+// The AF_XDP socket half of XskCollector (docs/DESIGN.md "Metric names",
+// exporter/README.md "AF_XDP sockets"): every AF_XDP socket on the host,
+// from the task_file iterator of lib/xsk_sockets_prog.h, loaded once in
+// Prime() and run once per scrape.
+//
+// Identity and cardinality: a socket's series carry {ifname, netns, queue,
+// umem_id}, never its inode or owner pid (both unbounded over time). The
+// kernel hands out umem ids lowest-free-first, so the label set is bounded
+// by the interfaces x queues x live umems; sockets sharing one queue and one
+// umem (XDP_SHARED_UMEM on the same queue) are summed into one series.
+// Unbound sockets are counted in xsk_sockets, not exported per socket.
+#include <bpf/bpf.h>
+
+#include <cstring>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "exporter/collector.h"
+#include "exporter/families.h"
+#include "exporter/privileges.h"
+#include "lib/iface_facts.h"
+
+namespace xskit::exporter {
+namespace {
+
+using prometheus::MetricType;
+
+// NETDEV_XDP_ACT_* names as the kernel's netdev family spells them.
+std::string XdpFeatures(const XdpCapabilities& x) {
+  static const std::pair<uint64_t, const char*> kBits[] = {
+      {1, "basic"},         {2, "redirect"},    {4, "ndo-xmit"},   {8, "xsk-zerocopy"},
+      {16, "hw-offload"},   {32, "rx-sg"},      {64, "ndo-xmit-sg"}};
+  uint64_t raw = x.raw_xdp_features;
+  if (raw == 0) raw = (x.native ? 3 : 0) | (x.zerocopy ? 8 : 0) | (x.rx_sg ? 32 : 0);
+  std::vector<std::string> names;
+  for (const auto& [bit, name] : kBits)
+    if (raw & bit) names.push_back(name);
+  return names.empty() ? "none" : absl::StrJoin(names, ",");
+}
+
+}  // namespace
+
+void XskCollector::PrimeSockets() {
+  auto prog = XskSocketsProg::Load();
+  if (prog.ok()) {
+    sockets_prog_.emplace(std::move(*prog));
+  } else {
+    sockets_reason_ = std::string(prog.status().message());
+    Error("sockets", absl::StrCat(sockets_reason_, "; xsk_socket_* stay absent"));
+  }
+}
+
+void XskCollector::CollectSockets(std::vector<prometheus::MetricFamily>& out) const {
+  FamilyBuilder coverage("xsk_socket_inventory_coverage",
+                         "Which source lists the AF_XDP sockets (bpf_iter, or unavailable with "
+                         "the reason); always 1.",
+                         MetricType::Gauge);
+  if (!sockets_prog_) {
+    coverage.Add({{"source", "unavailable"}, {"reason", sockets_reason_}}, 1);
+    coverage.MoveTo(out);
+    return;
+  }
+  coverage.Add({{"source", "bpf_iter"}, {"reason", ""}}, 1);
+  coverage.MoveTo(out);
+
+  absl::StatusOr<std::vector<xsk_socket_rec>> recs;
+  {
+    RaisedPrivileges raised;  // bpf() is gated before 6.5
+    recs = sockets_prog_->ReadRecords();
+  }
+  if (!recs.ok()) {
+    Error("sockets", std::string(recs.status().message()));
+    return;
+  }
+  std::vector<AfXdpSocket> sockets = MergeSocketRecords(*recs);
+  std::vector<SteerRef> steers;
+  for (const auto& e : cache_.ifaces()) {
+    if (!e->live()) continue;
+    bpf_map_info mi{};
+    uint32_t len = sizeof(mi);
+    if (bpf_obj_get_info_by_fd(e->steer->xsks_map_fd(), &mi, &len) != 0) continue;
+    steers.push_back({e->dir_name, e->steer->info(), mi.id});
+  }
+  MarkSteering(steers, sockets);
+
+  FamilyBuilder count("xsk_sockets", "AF_XDP sockets on the host, by state (bound, unbound).",
+                      MetricType::Gauge);
+  FamilyBuilder info("xsk_socket_info",
+                     "One series per bound AF_XDP socket identity (ifname, netns, queue, umem_id) "
+                     "with its mode and owner; always 1.",
+                     MetricType::Gauge);
+  FamilyBuilder rings("xsk_socket_ring_entries",
+                      "Size of the socket's rings in descriptors, by ring (rx, tx, fill, "
+                      "completion).",
+                      MetricType::Gauge);
+  FamilyBuilder unregistered(
+      "xsk_socket_unregistered",
+      "1 when the socket is bound to a queue xskit steers but is not in xskit's XSKMAP for it "
+      "(it will never receive), 0 when registered; only for steered queues.",
+      MetricType::Gauge);
+  struct Ctr {
+    const char* name;
+    const char* help;
+    __u64 xsk_socket_counters::*field;
+  };
+  static const Ctr kCounters[] = {
+      {"xsk_socket_rx_dropped_total",
+       "Frames the kernel dropped for the socket (Rx ring full or no fill-ring buffer).",
+       &xsk_socket_counters::rx_dropped},
+      {"xsk_socket_rx_ring_full_total", "Frames dropped because the socket's Rx ring was full.",
+       &xsk_socket_counters::rx_full},
+      {"xsk_socket_fill_ring_empty_total",
+       "Times the kernel or driver found the fill ring empty (copy mode: one per frame dropped; "
+       "zero-copy drivers count batch refills that fell short).",
+       &xsk_socket_counters::fill_ring_empty},
+      {"xsk_socket_rx_invalid_descriptors_total", "Invalid descriptors on the socket's Rx path.",
+       &xsk_socket_counters::rx_invalid},
+      {"xsk_socket_tx_invalid_descriptors_total",
+       "Invalid descriptors the application posted on the Tx ring.",
+       &xsk_socket_counters::tx_invalid},
+      {"xsk_socket_tx_ring_empty_total",
+       "Times a Tx wakeup found the Tx ring empty.", &xsk_socket_counters::tx_ring_empty},
+  };
+  std::vector<FamilyBuilder> ctrs;
+  for (const auto& c : kCounters) ctrs.emplace_back(c.name, c.help, MetricType::Counter);
+
+  uint64_t bound = 0, unbound = 0;
+  for (const auto& s : sockets) {
+    if (!s.bound) {
+      unbound++;
+      continue;
+    }
+    bound++;
+    Labels id = {{"ifname", s.ifname},
+                 {"netns", s.netns},
+                 {"queue", absl::StrCat(s.queue)},
+                 {"umem_id", absl::StrCat(s.umem_id)}};
+    Labels il = id;
+    il.insert(il.end(), {{"mode", s.mode()},
+                         {"need_wakeup", s.need_wakeup ? "true" : "false"},
+                         {"comm", s.owners.empty() ? "" : s.owners.front().comm}});
+    info.Add(il, 1);
+    for (size_t i = 0; i < ctrs.size(); i++)
+      ctrs[i].Add(id, static_cast<double>(s.counters.*(kCounters[i].field)));
+    const std::pair<const char*, uint32_t> rs[] = {
+        {"rx", s.rx_ring}, {"tx", s.tx_ring}, {"fill", s.fill_ring}, {"completion", s.comp_ring}};
+    for (const auto& [ring, n] : rs) {
+      if (!n) continue;
+      Labels rl = id;
+      rl.push_back({"ring", ring});
+      rings.Add(rl, n);
+    }
+    if (s.steered_queue) unregistered.Add(id, s.registered ? 0 : 1);
+  }
+  count.Add({{"state", "bound"}}, static_cast<double>(bound));
+  count.Add({{"state", "unbound"}}, static_cast<double>(unbound));
+  count.MoveTo(out);
+  info.MoveTo(out);
+  for (auto& c : ctrs) c.MoveTo(out);
+  rings.MoveTo(out);
+  unregistered.MoveTo(out);
+  CollectInterfaceInfo(sockets, out);
+}
+
+// xsk_interface_info: what the driver of each interface holding a socket
+// (in the exporter's own namespace) offers, from the interface facts of
+// `xsk-loader check`. Facts are cached per interface for a minute: they cost
+// netlink and ethtool round trips and change only with the driver.
+void XskCollector::CollectInterfaceInfo(const std::vector<AfXdpSocket>& sockets,
+                                        std::vector<prometheus::MetricFamily>& out) const {
+  FamilyBuilder iface("xsk_interface_info",
+                      "Interface facts for interfaces holding AF_XDP sockets (the exporter's own "
+                      "network namespace): driver and the XDP features it advertises; always 1.",
+                      MetricType::Gauge);
+  auto now = std::chrono::steady_clock::now();
+  std::set<std::string> seen;
+  for (const auto& s : sockets) {
+    if (!s.bound || s.ifname.empty() || s.netns_inode != self_netns_ || !seen.insert(s.ifname).second)
+      continue;
+    auto it = iface_facts_.find(s.ifname);
+    if (it == iface_facts_.end() || now - it->second.at > std::chrono::seconds(60)) {
+      auto facts = ReadIfaceFacts(s.ifname);
+      if (!facts.ok()) {
+        iface_facts_.erase(s.ifname);
+        continue;
+      }
+      it = iface_facts_.insert_or_assign(s.ifname, CachedFacts{now, facts->driver,
+                                                               XdpFeatures(facts->xdp)}).first;
+    }
+    iface.Add({{"ifname", s.ifname},
+               {"netns", s.netns},
+               {"driver", it->second.driver},
+               {"xdp_features", it->second.xdp_features}},
+              1);
+  }
+  iface.MoveTo(out);
+}
+
+}  // namespace xskit::exporter
