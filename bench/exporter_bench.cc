@@ -1,6 +1,8 @@
 // exporter_bench: xsk-exporter's scrape latency (p50/p99 over HTTP on
 // loopback), its RSS and its CPU when idle and when scraped once a second,
-// with 64 queues and every kernel drop reason populated.
+// with 64 queues and every kernel drop reason populated, 256 bound AF_XDP
+// sockets (the socket inventory runs its iterator on every scrape) and
+// 20,000 other open files in two other processes (what that iterator walks).
 //
 // The interface is a real 64-queue veth in a private namespace attached by
 // the real xsk-loader (which attaches the probes too); the counter values
@@ -19,8 +21,12 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <xdp/xsk.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -42,6 +48,52 @@ namespace xskit {
 namespace {
 
 constexpr uint32_t kQueues = 64;
+constexpr int kOtherFiles = 20000;
+
+// An AF_XDP socket of its own umem (16 frames), copy mode, bound and never
+// registered anywhere: what the inventory must list and the exporter publish.
+struct BenchXsk {
+  void* area = nullptr;
+  xsk_umem* umem = nullptr;
+  xsk_socket* xsk = nullptr;
+  xsk_ring_prod fq{}, tx{};
+  xsk_ring_cons cq{}, rx{};
+};
+constexpr size_t kXskArea = 16 * 4096;
+
+// One socket per queue of `dev` (in `netns`).
+void OpenSockets(const std::string& netns, const std::string& dev, std::vector<BenchXsk>& out) {
+  benchutil::InNetns(netns, [&] {
+    for (uint32_t q = 0; q < kQueues; q++) {
+      BenchXsk s;
+      s.area = mmap(nullptr, kXskArea, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      xsk_umem_config uc = {.fill_size = 64, .comp_size = 64, .frame_size = 4096,
+                            .frame_headroom = 0, .flags = 0};
+      xsk_socket_config sc{};
+      sc.rx_size = 64;
+      sc.tx_size = 64;
+      sc.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
+      sc.bind_flags = XDP_COPY;
+      if (s.area == MAP_FAILED || xsk_umem__create(&s.umem, s.area, kXskArea, &s.fq, &s.cq, &uc) ||
+          xsk_socket__create(&s.xsk, dev.c_str(), q, s.umem, &s.rx, &s.tx, &sc)) {
+        std::fprintf(stderr, "exporter_bench: AF_XDP socket on %s queue %u failed\n", dev.c_str(), q);
+        std::exit(1);
+      }
+      fcntl(xsk_socket__fd(s.xsk), F_SETFD, FD_CLOEXEC);
+      out.push_back(s);
+    }
+  });
+}
+
+// A process holding `n` open files (/dev/null) until killed.
+pid_t HoldFiles(int n) {
+  pid_t pid = fork();
+  if (pid != 0) return pid;
+  for (int i = 0; i < n; i++)
+    if (open("/dev/null", O_RDONLY) < 0) break;
+  pause();
+  _exit(0);
+}
 
 int Cpus() { return std::max(1, libbpf_num_possible_cpus()); }
 
@@ -211,6 +263,24 @@ int Main() {
   std::string dir_name = absl::StrCat(pair.ns_a(), ":", pair.dev_a());
   size_t reasons = Populate(root.path(), dir_name);
 
+  // 256 sockets: every queue of both ends of two 64-queue veth pairs.
+  // XSKIT_BENCH_SOCKETS=0 leaves them (and the other files) out: the
+  // baseline to compare against on a loaded machine.
+  const char* with_sockets_env = std::getenv("XSKIT_BENCH_SOCKETS");
+  const bool with_sockets = !with_sockets_env || std::string(with_sockets_env) != "0";
+  benchutil::NetnsPair pair2(benchutil::NetnsPair::Options{.queues = kQueues});
+  // Forked before the sockets exist, so the holders do not share them.
+  std::vector<pid_t> holders;
+  std::vector<BenchXsk> xsks;
+  if (with_sockets) {
+    holders = {HoldFiles(kOtherFiles / 2), HoldFiles(kOtherFiles / 2)};
+    OpenSockets(pair.ns_a(), pair.dev_a(), xsks);
+    OpenSockets(pair.ns_b(), pair.dev_b(), xsks);
+    OpenSockets(pair2.ns_a(), pair2.dev_a(), xsks);
+    OpenSockets(pair2.ns_b(), pair2.dev_b(), xsks);
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+
   Child exp = Spawn({benchutil::Bin("exporter/xsk-exporter"), "--pin-root", root.path(),
                      "--web.listen-address", "127.0.0.1:0", "--log-level", "warn"});
   int port = WaitPort(exp.out);
@@ -262,12 +332,19 @@ int Main() {
   ::kill(exp.pid, SIGTERM);
   ::waitpid(exp.pid, nullptr, 0);
   ::close(exp.out);
+  for (pid_t h : holders) ::kill(h, SIGKILL), ::waitpid(h, nullptr, 0);
+  for (auto& x : xsks) {
+    xsk_socket__delete(x.xsk);
+    xsk_umem__delete(x.umem);
+    munmap(x.area, kXskArea);
+  }
   (void)benchutil::RunCmd({benchutil::Bin("loader/xsk-loader"), "--pin-root", root.path(), "detach",
                          pair.dev_a()},
                         pair.ns_a());
 
-  std::printf("exporter_bench: %u queues, %zu drop reasons, scrape body %zu bytes\n", kQueues,
-              reasons, bytes);
+  std::printf("exporter_bench: %u queues, %zu drop reasons, %zu AF_XDP sockets, %d other open "
+              "files, scrape body %zu bytes\n",
+              kQueues, reasons, xsks.size(), with_sockets ? kOtherFiles : 0, bytes);
   std::printf("  scrape latency (HTTP, %d scrapes)  p50 %.3f ms  p99 %.3f ms  max %.3f ms"
               "   (target p99 < 5 ms)\n",
               kScrapes, p50, p99, max);

@@ -29,7 +29,8 @@ constexpr const char* kErrorSources[] = {"pins",       "steer_open",  "steer_cou
 }  // namespace
 
 XskCollector::XskCollector(const CollectorOptions& opts)
-    : cache_(PinLayout(opts.pin_root), opts.interfaces, opts.reopen) {
+    : cache_(PinLayout(opts.pin_root), opts.interfaces, opts.reopen),
+      socket_discovery_s_(opts.socket_discovery_s) {
   for (const char* s : kErrorSources) scrape_errors_[s] = 0;
   utsname u{};
   kernel_ = uname(&u) == 0 ? u.release : "unknown";

@@ -25,6 +25,8 @@ struct CollectorOptions {
   std::string pin_root;
   std::vector<std::string> interfaces;  // empty: all
   bool reopen = true;                   // re-open pins when they change (see privileges.h)
+  // Seconds between full AF_XDP socket discoveries (0: every scrape).
+  double socket_discovery_s = 30;
 };
 
 class XskCollector : public prometheus::Collectable {
@@ -68,6 +70,10 @@ class XskCollector : public prometheus::Collectable {
     std::string driver, xdp_features;
   };
   mutable std::map<std::string, CachedFacts> iface_facts_;
+  double socket_discovery_s_ = 30;
+  mutable std::vector<uint32_t> socket_pids_;  // owners found by the last discovery
+  mutable std::optional<std::chrono::steady_clock::time_point> last_discovery_;
+  mutable bool per_pid_pass_ = true;  // the kernel has per-process task_file iterators
 };
 
 }  // namespace xskit::exporter

@@ -37,6 +37,7 @@ struct Flags {
   std::string reopen = "on-change";
   std::optional<std::string> user;
   int threads = 2;
+  double socket_discovery = 30;
 };
 
 int Fail(const absl::Status& st) {
@@ -71,7 +72,8 @@ int Run(const Flags& f) {
   // Privileged part: stats on, pins opened. Then drop what is not needed,
   // still single-threaded (capabilities are per thread).
   auto collector = std::make_shared<XskCollector>(CollectorOptions{
-      .pin_root = pins->root(), .interfaces = f.interfaces, .reopen = f.reopen == "on-change"});
+      .pin_root = pins->root(), .interfaces = f.interfaces, .reopen = f.reopen == "on-change",
+      .socket_discovery_s = f.socket_discovery});
   collector->Prime();
   Fd pem;  // TLS key + cert, read before the user switch as well
   if (web && web->tls()) {
@@ -154,6 +156,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"on-change", "never"}))
       ->capture_default_str();
   app.add_option("--user", f.user, "switch to this user after opening the pins");
+  app.add_option("--sockets.discovery-interval", f.socket_discovery,
+                 "seconds between full passes over every process's files to find AF_XDP "
+                 "sockets (0: every scrape); between them a scrape re-reads only the processes "
+                 "known to hold sockets")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
   app.add_option("--web.threads", f.threads, "HTTP server threads")
       ->check(CLI::Range(1, 16))
       ->capture_default_str();

@@ -91,12 +91,14 @@ XskSocketsProg::~XskSocketsProg() {
   skel_ = nullptr;
 }
 
-absl::StatusOr<std::vector<xsk_socket_rec>> XskSocketsProg::ReadRecords() const {
-  Fd iter(bpf_iter_create(link_fd_));
+namespace {
+
+// Reads one iterator instance of `link_fd` to the end, appending its records.
+absl::Status ReadIter(int link_fd, std::vector<xsk_socket_rec>& out) {
+  Fd iter(bpf_iter_create(link_fd));
   if (!iter.valid()) return ErrnoError("bpf_iter_create(AF_XDP sockets)", errno);
-  std::vector<xsk_socket_rec> out;
-  // The seq_file hands out whole records (bpf_seq_write is all or nothing);
-  // a read may still end mid-buffer, so bytes are accumulated.
+  // bpf_seq_write() puts whole records into the seq_file; a read() may still
+  // end mid-record, so bytes are accumulated.
   std::string buf;
   char chunk[16384];
   for (;;) {
@@ -112,12 +114,44 @@ absl::StatusOr<std::vector<xsk_socket_rec>> XskSocketsProg::ReadRecords() const 
     return absl::InternalError(absl::StrCat("AF_XDP socket iterator: ", buf.size(),
                                             " bytes, not a multiple of the record size ",
                                             sizeof(xsk_socket_rec)));
-  out.resize(buf.size() / sizeof(xsk_socket_rec));
-  if (!buf.empty()) std::memcpy(out.data(), buf.data(), buf.size());
-  for (const auto& r : out)
-    if (r.version != XSK_SOCKETS_VERSION)
-      return absl::InternalError(absl::StrCat("AF_XDP socket record version ", r.version,
+  size_t first = out.size();
+  out.resize(first + buf.size() / sizeof(xsk_socket_rec));
+  if (!buf.empty()) std::memcpy(&out[first], buf.data(), buf.size());
+  for (size_t i = first; i < out.size(); i++)
+    if (out[i].version != XSK_SOCKETS_VERSION)
+      return absl::InternalError(absl::StrCat("AF_XDP socket record version ", out[i].version,
                                               ", this build reads ", XSK_SOCKETS_VERSION));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<xsk_socket_rec>> XskSocketsProg::ReadRecords() const {
+  std::vector<xsk_socket_rec> out;
+  XSKIT_RETURN_IF_ERROR(ReadIter(link_fd_, out));
+  return out;
+}
+
+absl::StatusOr<std::vector<xsk_socket_rec>> XskSocketsProg::ReadRecordsOf(
+    const std::vector<uint32_t>& pids) const {
+  std::vector<xsk_socket_rec> out;
+  for (uint32_t pid : pids) {
+    union bpf_iter_link_info linfo;
+    std::memset(&linfo, 0, sizeof(linfo));
+    linfo.task.pid = pid;
+    LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &linfo, .link_info_len = sizeof(linfo));
+    bpf_link* link = bpf_program__attach_iter(skel_->progs.xsk_sockets, &opts);
+    if (!link) {
+      int err = errno;
+      if (err == ESRCH || err == ENOENT) continue;  // the process is gone
+      if (err == EINVAL || err == E2BIG || err == EOPNOTSUPP)
+        return absl::UnimplementedError("no per-process task_file iterator (kernel before 6.1)");
+      return ErrnoError(absl::StrCat("attach the AF_XDP socket iterator to pid ", pid), err);
+    }
+    absl::Status st = ReadIter(bpf_link__fd(link), out);
+    bpf_link__destroy(link);
+    XSKIT_RETURN_IF_ERROR(st);
+  }
   return out;
 }
 

@@ -91,8 +91,16 @@ class XskSocketsProg {
   XskSocketsProg& operator=(XskSocketsProg&&) noexcept;
   ~XskSocketsProg();
 
-  // One iterator pass: one record per (task, fd) holding an AF_XDP socket.
+  // One iterator pass over every process: one record per (task, fd)
+  // holding an AF_XDP socket. Costs about a microsecond per open file on the
+  // host (20 ms for 22,000 files on a loaded 2-core VM).
   absl::StatusOr<std::vector<xsk_socket_rec>> ReadRecords() const;
+
+  // The same over the files of `pids` only (task iterator parameters,
+  // kernel 6.1+): the cheap re-read of known sockets' counters. A pid that
+  // is gone contributes nothing. Unimplemented (the caller falls back to
+  // ReadRecords) where the kernel has no per-process task_file iterator.
+  absl::StatusOr<std::vector<xsk_socket_rec>> ReadRecordsOf(const std::vector<uint32_t>& pids) const;
 
  private:
   XskSocketsProg() = default;

@@ -285,5 +285,44 @@ TEST_F(SocketsTest, ASocketHeldByTwoProcessesIsListedOnceWithBothOwners) {
   EXPECT_TRUE(owners.count({child, dup_fd}));
 }
 
+// One exporter, scraped twice: the first scrape discovers (a pass over every
+// process), the second re-reads only the owner processes (task iterator
+// parameters); both must match the kernel's counters, and a socket of the
+// xskit helper is listed beside the plain libxdp one.
+TEST_F(SocketsTest, ScrapesBetweenDiscoveriesReadExactCounters) {
+  auto s = MakeRawXsk(pair_.ns_a(), pair_.dev_a(), 2048, 0);
+  ASSERT_TRUE(s);
+  Register(*s);
+  exporter::XskCollector c({.pin_root = root_.path(), .socket_discovery_s = 3600});
+  c.Prime();
+  auto value = [&](const std::string& family) -> std::optional<double> {
+    for (const auto& f : c.Collect()) {
+      if (f.name != family) continue;
+      for (const auto& m : f.metric) {
+        std::map<std::string, std::string> l;
+        for (const auto& p : m.label) l[p.name] = p.value;
+        if (l["ifname"] == pair_.dev_a() && l["netns"] == pair_.ns_a() && l["queue"] == "0")
+          return m.counter.value;
+      }
+    }
+    return std::nullopt;
+  };
+  Send(40);
+  EXPECT_EQ(value("xsk_socket_rx_dropped_total"), static_cast<double>(s->Stats().rx_dropped));
+  Send(60);  // no discovery in between: the per-process pass
+  EXPECT_EQ(s->Stats().rx_dropped, 100u);
+  EXPECT_EQ(value("xsk_socket_rx_dropped_total"), 100.0);
+
+  // The xskit socket helper's socket on the peer, in its own namespace.
+  auto helper = testing::CreateSocketIn(pair_.ns_b(), pair_.dev_b(), 0);
+  ASSERT_TRUE(helper);
+  struct stat st {};
+  ASSERT_EQ(fstat(helper->fd(), &st), 0);
+  nlohmann::json row = LoaderRow(st.st_ino);
+  ASSERT_FALSE(row.empty());
+  EXPECT_EQ(row["netns"], pair_.ns_b());
+  EXPECT_EQ(row["mode"], "copy");
+}
+
 }  // namespace
 }  // namespace xskit
