@@ -192,6 +192,35 @@ function overview() {
             '{{instance}} {{ifname}} {{reason}} xsk={{xsk}}')], 'pps', at(0, y, 24)));
   y += h;
 
+  p.push(row('AF_XDP sockets', y++));
+  p.push(table('Sockets and their mode',
+    'Every AF_XDP socket on the selected hosts (any application, any namespace), from xsk_socket_info: mode (zerocopy, copy), owner, umem. A copy-mode socket on a driver that offers zero-copy raises XskZeroCopyFallback.',
+    [target(`max by (instance, ifname, netns, queue, umem_id, mode, comm) (xsk_socket_info{${Q}})`, '')], at(0, y, 16, 8),
+    [{ id: 'organize', options: { excludeByName: { Time: true, Value: true } } }]));
+  p.push(stat('Sockets per mode',
+    'How many bound AF_XDP sockets run in each mode on the selected hosts.',
+    [target(`count by (mode) (xsk_socket_info{${Q}})`, '{{mode}}')], 'none', at(16, y, 8, 8)));
+  y += 8;
+  p.push(timeseries('Socket drops per second',
+    'The kernel\'s own per-socket counters as rates: rx_dropped (fill ring empty, frame too large), Rx ring full, and fill ring found empty. fill_ring_empty without drops is benign on zero-copy drivers that count short batch refills.',
+    [target(`sum by (instance, ifname, queue) (rate(xsk_socket_rx_dropped_total{${Q}}[$__rate_interval]))`, '{{instance}} {{ifname}} q{{queue}} rx_dropped'),
+     target(`sum by (instance, ifname, queue) (rate(xsk_socket_rx_ring_full_total{${Q}}[$__rate_interval]))`, '{{instance}} {{ifname}} q{{queue}} rx_ring_full'),
+     target(`sum by (instance, ifname, queue) (rate(xsk_socket_fill_ring_empty_total{${Q}}[$__rate_interval]))`, '{{instance}} {{ifname}} q{{queue}} fill_ring_empty')],
+    'pps', at(0, y)));
+  p.push(timeseries('Invalid descriptors and empty Tx wakeups per second',
+    'Invalid descriptors posted by the application (Rx/fill and Tx; any is a bug, XskInvalidDescriptors) and Tx wakeups that found the Tx ring empty.',
+    [target(`sum by (instance, ifname, queue) (rate(xsk_socket_rx_invalid_descriptors_total{${Q}}[$__rate_interval]))`, '{{instance}} {{ifname}} q{{queue}} rx_invalid'),
+     target(`sum by (instance, ifname, queue) (rate(xsk_socket_tx_invalid_descriptors_total{${Q}}[$__rate_interval]))`, '{{instance}} {{ifname}} q{{queue}} tx_invalid'),
+     target(`sum by (instance, ifname, queue) (rate(xsk_socket_tx_ring_empty_total{${Q}}[$__rate_interval]))`, '{{instance}} {{ifname}} q{{queue}} tx_ring_empty')],
+    'short', at(12, y)));
+  y += h;
+  p.push(table('Ring sizes',
+    'Descriptors per ring (rx, tx, fill, completion) of each socket (xsk_socket_ring_entries).',
+    [target(`max by (instance, ifname, queue, ring) (xsk_socket_ring_entries{${Q}})`, '')], at(0, y, 24, 6),
+    [{ id: 'labelsToFields', options: { mode: 'columns', valueLabel: 'ring' } },
+     { id: 'organize', options: { excludeByName: { Time: true } } }]));
+  y += 6;
+
   return dashboard({
     uid: 'xskit-overview', title: 'xskit / AF_XDP overview',
     description: 'Per host, interface and queue: steering outcomes, transmit batching and backpressure, drops, allocation path, XDP program cost and probe coverage.',
