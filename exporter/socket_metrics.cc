@@ -27,7 +27,6 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "exporter/collector.h"
 #include "exporter/families.h"
 #include "exporter/privileges.h"
@@ -38,17 +37,14 @@ namespace {
 
 using prometheus::MetricType;
 
-// NETDEV_XDP_ACT_* names as the kernel's netdev family spells them.
+// The netdev family's feature names (lib/iface_facts.h); from the recorded
+// driver table's booleans where the kernel reports no xdp-features.
 std::string XdpFeatures(const XdpCapabilities& x) {
-  static const std::pair<uint64_t, const char*> kBits[] = {
-      {1, "basic"},         {2, "redirect"},    {4, "ndo-xmit"},   {8, "xsk-zerocopy"},
-      {16, "hw-offload"},   {32, "rx-sg"},      {64, "ndo-xmit-sg"}};
   uint64_t raw = x.raw_xdp_features;
-  if (raw == 0) raw = (x.native ? 3 : 0) | (x.zerocopy ? 8 : 0) | (x.rx_sg ? 32 : 0);
-  std::vector<std::string> names;
-  for (const auto& [bit, name] : kBits)
-    if (raw & bit) names.push_back(name);
-  return names.empty() ? "none" : absl::StrJoin(names, ",");
+  if (raw == 0)
+    raw = (x.native ? kXdpActBasic | kXdpActRedirect : 0) | (x.zerocopy ? kXdpActXskZerocopy : 0) |
+          (x.rx_sg ? kXdpActRxSg : 0);
+  return XdpFeatureNames(raw);
 }
 
 }  // namespace

@@ -186,7 +186,7 @@ std::vector<AfXdpSocket> MergeSocketRecords(const std::vector<xsk_socket_rec>& r
       for (uint32_t i = 0; i < r.nr_maps && i < XSK_SOCKETS_MAX_MAPS; i++)
         s.maps.push_back({r.map_id[i], r.map_key[i]});
     }
-    s.owners.push_back({r.pid, r.fd, CString(r.comm, sizeof(r.comm))});
+    if (r.pid) s.owners.push_back({r.pid, r.fd, CString(r.comm, sizeof(r.comm))});
   }
   std::vector<AfXdpSocket> out;
   std::map<uint32_t, uint32_t> umem_users;
@@ -241,19 +241,46 @@ void MarkSteering(const std::vector<SteerRef>& steers, std::vector<AfXdpSocket>&
 }
 
 absl::StatusOr<XskSocketInventory> TakeSocketInventory(const PinLayout* pins,
-                                                       const XskSocketsProg* prog) {
+                                                       const XskSocketsProg* prog,
+                                                       SocketSource source) {
   XskSocketInventory inv;
-  std::optional<XskSocketsProg> own;
-  if (!prog) {
-    auto loaded = XskSocketsProg::Load();
-    if (!loaded.ok()) return loaded.status();
-    own.emplace(std::move(*loaded));
-    prog = &*own;
+  absl::Status iter_status = absl::OkStatus();
+  if (source != SocketSource::kSockDiag) {
+    std::optional<XskSocketsProg> own;
+    if (!prog) {
+      auto loaded = XskSocketsProg::Load();
+      if (loaded.ok()) {
+        own.emplace(std::move(*loaded));
+        prog = &*own;
+      } else {
+        iter_status = loaded.status();
+      }
+    }
+    if (prog) {
+      auto recs = prog->ReadRecords();
+      if (recs.ok()) {
+        inv.sockets = MergeSocketRecords(*recs);
+        inv.coverage.source = "bpf_iter";
+        inv.coverage.sock_diag_reason = "not needed: the BPF iterator sees every namespace in one pass";
+        if (pins) MarkSteering(SteerRefs(*pins), inv.sockets);
+        return inv;
+      }
+      iter_status = recs.status();
+    }
+    if (source == SocketSource::kBpfIter) return iter_status;
   }
-  XSKIT_ASSIGN_OR_RETURN(std::vector<xsk_socket_rec> recs, prog->ReadRecords());
-  inv.sockets = MergeSocketRecords(recs);
-  inv.coverage.source = "bpf_iter";
-  inv.coverage.sock_diag_reason = "the BPF iterator sees every namespace in one pass";
+  auto recs = SockDiagRecords();
+  if (!recs.ok()) {
+    if (source == SocketSource::kSockDiag) return recs.status();
+    return absl::Status(iter_status.code(),
+                        absl::StrCat("BPF iterator: ", iter_status.message(),
+                                     "; sock_diag: ", recs.status().message()));
+  }
+  inv.sockets = MergeSocketRecords(*recs);
+  inv.coverage.source = "sock_diag";
+  inv.coverage.reason = source == SocketSource::kSockDiag
+                            ? "sock_diag asked for"
+                            : absl::StrCat("BPF iterator refused: ", iter_status.message());
   if (pins) MarkSteering(SteerRefs(*pins), inv.sockets);
   return inv;
 }

@@ -73,7 +73,7 @@ struct AfXdpSocket {
 // Which source produced the inventory, and why not the other (like the
 // probes' coverage).
 struct XskSocketCoverage {
-  std::string source;  // "bpf_iter", "sock_diag" or "unavailable"
+  std::string source;  // "bpf_iter" or "sock_diag"
   std::string reason;  // why the preferred source was not used ("" when it was)
   std::string sock_diag_reason;  // why sock_diag was not used ("" when it was)
 };
@@ -121,9 +121,22 @@ std::vector<SteerRef> SteerRefs(const PinLayout& pins);
 // Sets steer_dir/steered_queue/registered of every bound socket.
 void MarkSteering(const std::vector<SteerRef>& steers, std::vector<AfXdpSocket>& sockets);
 
+// The sock_diag source (lib/xsk_sockets_diag.cc): one AF_XDP dump per
+// network namespace (PID 1's, /run/netns/*, every process's; deduplicated by
+// inode), owners from /proc/*/fd. Unimplemented where the kernel has no
+// AF_XDP sock_diag handler (CONFIG_XDP_SOCKETS_DIAG; module xsk_diag).
+absl::StatusOr<std::vector<xsk_socket_rec>> SockDiagRecords();
+
+enum class SocketSource {
+  kAuto,     // the iterator, sock_diag where the iterator is refused
+  kBpfIter,  // the iterator only
+  kSockDiag, // sock_diag only (the cross-check)
+};
+
 // One inventory pass with `prog` (loaded on demand when null).
 absl::StatusOr<XskSocketInventory> TakeSocketInventory(const PinLayout* pins,
-                                                       const XskSocketsProg* prog = nullptr);
+                                                       const XskSocketsProg* prog = nullptr,
+                                                       SocketSource source = SocketSource::kAuto);
 
 nlohmann::json SocketJson(const AfXdpSocket& s);
 nlohmann::json InventoryJson(const XskSocketInventory& inv);

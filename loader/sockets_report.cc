@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "lib/errors.h"
 #include "lib/xsk_sockets_prog.h"
 
 namespace xskit {
@@ -39,9 +40,16 @@ std::string Row(const nlohmann::json& s, const char* indent) {
 
 }  // namespace
 
-nlohmann::json SocketsReport(const PinLayout& pins) {
-  auto inv = TakeSocketInventory(&pins);
-  if (!inv.ok()) return {{"error", std::string(inv.status().message())}};
+nlohmann::json SocketsReport(const PinLayout& pins, const std::string& source) {
+  SocketSource src = source == "bpf_iter"    ? SocketSource::kBpfIter
+                     : source == "sock_diag" ? SocketSource::kSockDiag
+                                             : SocketSource::kAuto;
+  auto inv = TakeSocketInventory(&pins, nullptr, src);
+  if (!inv.ok())
+    return {{"error", std::string(inv.status().message())},
+            {"exit_code", absl::IsUnimplemented(inv.status())
+                              ? static_cast<int>(ExitCode::kUnsupported)
+                              : static_cast<int>(ExitCodeOf(inv.status()))}};
   return InventoryJson(*inv);
 }
 

@@ -10,7 +10,8 @@
 namespace xskit {
 
 // The inventory as JSON ({"coverage", "sockets"}), or {"error": why}.
-nlohmann::json SocketsReport(const PinLayout& pins);
+// `source`: "auto", "bpf_iter" or "sock_diag".
+nlohmann::json SocketsReport(const PinLayout& pins, const std::string& source = "auto");
 
 // The table of `xsk-loader sockets`.
 std::string RenderSockets(const nlohmann::json& sockets_report);

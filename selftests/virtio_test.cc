@@ -4,6 +4,7 @@
 // facts (IFF_TX_SKB_NO_LINEAR) and real traffic, checked exactly; and
 // xsk-bench -z: zero-copy where the driver advertises it, a clean refusal
 // where it does not.
+#include <sys/stat.h>
 #include <sys/utsname.h>
 
 #include <chrono>
@@ -15,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lib/iface_facts.h"
+#include "lib/xsk_sockets_prog.h"
 #include "xsk/xsk_socket.h"
 #include "nlohmann/json.hpp"
 #include "selftests/lib/bench_run.h"
@@ -218,6 +220,37 @@ TEST_F(VirtioZerocopyTest, TxOnlyToRxDropCountsExactly) {
     EXPECT_EQ(r["xdp_statistics"]["rx_dropped"], 0) << "the socket dropped nothing";
   }
   ExpectNothingLeft("after the run");
+}
+
+}  // namespace
+}  // namespace xskit
+
+namespace xskit {
+namespace {
+
+// The socket inventory names the mode the kernel bound: zero-copy on
+// virtio_net where it advertises xsk-zerocopy (6.13+ in the VMs), from the
+// socket's own xdp_sock, whichever source answers.
+TEST_F(VirtioZerocopyTest, SocketInventoryShowsZeroCopyMode) {
+  if (!Zerocopy()) XSKIT_SKIP(what_ + ": no AF_XDP zero-copy advertised (virtio_net has it from 6.13)");
+  std::unique_ptr<XskSocket> sock;
+  InNetns(pair_->ns_a(), [&] {
+    auto s = XskSocket::Create(pair_->dev_a(), 0, /*zerocopy=*/true, {});
+    ASSERT_TRUE(s.ok()) << s.status();
+    sock = std::move(*s);
+  });
+  ASSERT_TRUE(sock);
+  struct stat st {};
+  ASSERT_EQ(fstat(sock->fd(), &st), 0);
+  auto inv = TakeSocketInventory(nullptr);
+  ASSERT_TRUE(inv.ok()) << inv.status();
+  const AfXdpSocket* mine = nullptr;
+  for (const auto& s : inv->sockets)
+    if (s.inode == st.st_ino) mine = &s;
+  ASSERT_NE(mine, nullptr) << "socket not in the inventory (" << inv->coverage.source << ")";
+  EXPECT_EQ(mine->mode(), std::string("zerocopy"));
+  EXPECT_EQ(mine->ifname, pair_->dev_a());
+  EXPECT_EQ(mine->netns, pair_->ns_a());
 }
 
 }  // namespace
