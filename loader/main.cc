@@ -1,6 +1,7 @@
 // xsk-loader: attach, inspect and detach xskit's AF_XDP steering program.
 #include <cstdio>
 
+#include "lib/cli_values.h"
 #include "loader/cmd/commands.h"
 #include "lib/errors.h"
 #include "lib/log.h"
@@ -24,6 +25,7 @@ int main(int argc, char** argv) {
   xskit::RegisterProbes(app, global, &result);
   xskit::RegisterTop(app, global, &result);
   xskit::RegisterServe(app, global, &result);
+  xskit::RefuseEmptyValues(app);
 
   try {
     app.parse(argc, argv);

@@ -124,6 +124,7 @@ absl::Status RunTop(const TopFlags& flags, const GlobalOptions& global) {
   XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(global.pin_root));
   auto sample = [&]() -> absl::StatusOr<TopSample> {
     XSKIT_ASSIGN_OR_RETURN(nlohmann::json report, StatusReport(pins, ""));
+    XSKIT_RETURN_IF_ERROR(ForeignPinsIn(report));
     return SampleFromReport(report, Now(), NetnsInodes(report));
   };
   XSKIT_ASSIGN_OR_RETURN(TopSample prev, sample());
