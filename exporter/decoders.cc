@@ -2,6 +2,9 @@
 
 #include "lib/xsk_probes_prog.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cstring>
 
 #include "absl/strings/numbers.h"
@@ -51,17 +54,25 @@ bool InterfaceSelected(const std::vector<std::string>& selected, const std::stri
 }
 
 std::string CivetListenAddress(const std::string& addr) {
+  // Exactly one HOST:PORT: civetweb would read "a:1,b:2" as two listeners
+  // and "+"/"s"/"r" suffixes as options, so the host is an address literal.
   size_t colon = addr.rfind(':');
   if (colon == std::string::npos) return "";
+  std::string port_text = addr.substr(colon + 1);
   uint32_t port = 0;
-  if (!absl::SimpleAtoi(addr.substr(colon + 1), &port) || port > 65535) return "";
+  if (port_text.empty() || port_text.find_first_not_of("0123456789") != std::string::npos ||
+      !absl::SimpleAtoi(port_text, &port) || port > 65535)
+    return "";
   std::string host = addr.substr(0, colon);
   if (host.empty()) host = "0.0.0.0";
   if (host == "localhost") host = "127.0.0.1";
+  unsigned char buf[sizeof(in6_addr)];
   if (host.front() == '[') {  // civetweb spells IPv6 as "[::1]:port"
-    if (host.back() != ']') return "";
+    if (host.size() < 3 || host.back() != ']') return "";
+    if (inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), buf) != 1) return "";
     return absl::StrCat(host, ":", port);
   }
+  if (inet_pton(AF_INET, host.c_str(), buf) != 1) return "";
   return absl::StrCat(host, ":", port);
 }
 

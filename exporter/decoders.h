@@ -36,7 +36,8 @@ bool InterfaceSelected(const std::vector<std::string>& selected, const std::stri
 
 // Listen address as civetweb wants it: "127.0.0.1:10100" stays,
 // ":10100" becomes "0.0.0.0:10100", "[::1]:10100" becomes "[::1]:10100".
-// Returns "" when the port is missing or malformed.
+// Returns "" unless it is exactly one HOST:PORT with HOST an IPv4 literal,
+// [IPv6], localhost or empty (a comma list is refused, not two listeners).
 std::string CivetListenAddress(const std::string& web_listen_address);
 
 }  // namespace xskit::exporter

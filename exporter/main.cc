@@ -16,6 +16,7 @@
 #include "exporter/decoders.h"
 #include "exporter/privileges.h"
 #include "exporter/web_config.h"
+#include "lib/cli_values.h"
 #include "lib/errors.h"
 #include "lib/log.h"
 #include "lib/pins.h"
@@ -103,11 +104,10 @@ int Run(const Flags& f) {
   }
   exposer->RegisterCollectable(collector, f.telemetry_path);
   if (web && !web->users.empty()) {
-    auto users = web->users;
+    auto auth = std::make_shared<BasicAuth>(web->users);
     exposer->RegisterAuth(
-        [users](const std::string& user, const std::string& password) {
-          auto it = users.find(user);
-          return it != users.end() && CheckPassword(it->second, password);
+        [auth](const std::string& user, const std::string& password) {
+          return auth->Check(user, password);
         },
         "xsk-exporter", f.telemetry_path);
   }
@@ -165,6 +165,7 @@ int main(int argc, char** argv) {
   app.add_option("--web.threads", f.threads, "HTTP server threads")
       ->check(CLI::Range(1, 16))
       ->capture_default_str();
+  xskit::RefuseEmptyValues(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -93,7 +93,7 @@ void PinCache::RefreshIface(const std::string& dir_name, std::unique_ptr<IfaceEn
       return;
     } else {
       RaisedPrivileges raised;
-      auto opened = PinnedSteer::Open(dir);
+      auto opened = PinnedSteer::Open(dir, PinnedSteer::LinkHold::kHold);
       opens_++;
       if (!opened.ok()) {
         errors("steer_open", std::string(opened.status().message()));

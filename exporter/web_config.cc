@@ -2,33 +2,30 @@
 
 #include <crypt.h>
 #include <openssl/err.h>
+#include <openssl/crypto.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <openssl/x509.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
+#include <set>
 #include <memory>
 #include <sstream>
 
-#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "lib/errors.h"
+#include "yaml-cpp/yaml.h"
 
 namespace xskit::exporter {
 namespace {
-
-std::string Unquote(absl::string_view v) {
-  v = absl::StripAsciiWhitespace(v);
-  if (v.size() >= 2 && ((v.front() == '"' && v.back() == '"') ||
-                        (v.front() == '\'' && v.back() == '\'')))
-    v = v.substr(1, v.size() - 2);
-  return std::string(v);
-}
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path);
@@ -81,47 +78,141 @@ absl::Status CheckKeyPair(const WebConfig& config, const std::string& cert,
 
 }  // namespace
 
+namespace {
+
+// Where a node is, for messages: "line 3".
+std::string At(const YAML::Node& n) {
+  const YAML::Mark m = n.Mark();
+  return m.is_null() ? std::string("web config") : absl::StrCat("web config line ", m.line + 1);
+}
+
+absl::Status Refuse(const YAML::Node& n, absl::string_view what) {
+  return Error(ExitCode::kUsage, absl::StrCat(At(n), ": ", what));
+}
+
+// A mapping (or null: an empty section); each key once.
+absl::Status ForEachKey(
+    const YAML::Node& map, absl::string_view section,
+    const std::function<absl::Status(const std::string&, const YAML::Node&, const YAML::Node&)>& fn) {
+  if (!map || map.IsNull()) return absl::OkStatus();
+  if (!map.IsMap()) return Refuse(map, absl::StrCat(section, " must be a mapping"));
+  std::set<std::string> seen;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    if (!it->first.IsScalar()) return Refuse(it->first, absl::StrCat(section, ": a key must be a string"));
+    std::string key = it->first.Scalar();
+    if (!seen.insert(key).second)
+      return Refuse(it->first, absl::StrCat(section, ": key ", key, " given twice"));
+    XSKIT_RETURN_IF_ERROR(fn(key, it->first, it->second));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ScalarString(const YAML::Node& key, const YAML::Node& v,
+                                         absl::string_view what) {
+  if (!v.IsScalar()) return Refuse(key, absl::StrCat(what, " must be a string"));
+  return v.Scalar();
+}
+
+absl::StatusOr<bool> ScalarBool(const YAML::Node& key, const YAML::Node& v, absl::string_view what) {
+  bool b = false;
+  if (!v.IsScalar() || !YAML::convert<bool>::decode(v, b))
+    return Refuse(key, absl::StrCat(what, " must be true or false"));
+  return b;
+}
+
+// exporter-toolkit's keys that xsk-exporter cannot enforce: accepted there,
+// refused here, so that a config never runs weaker than it reads.
+const std::set<std::string> kToolkitTlsKeys = {
+    "cert", "key", "client_auth_type", "client_ca_file", "client_ca", "client_allowed_sans",
+    "cipher_suites", "curve_preferences", "min_version", "max_version",
+    "prefer_server_cipher_suites"};
+
+absl::Status ParseTls(const YAML::Node& node, WebConfig& c) {
+  return ForEachKey(node, "tls_server_config",
+                    [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) -> absl::Status {
+    const std::string what = absl::StrCat("tls_server_config: ", key);
+    if (key == "cert_file" || key == "key_file") {
+      XSKIT_ASSIGN_OR_RETURN(std::string s, ScalarString(k, v, what));
+      (key == "cert_file" ? c.cert_file : c.key_file) = s;
+      return absl::OkStatus();
+    }
+    // The toolkit's defaults are what xsk-exporter does: accepted as such.
+    if (key == "client_auth_type" && v.IsScalar() && v.Scalar() == "NoClientCert")
+      return absl::OkStatus();
+    if (key == "min_version" && v.IsScalar() && v.Scalar() == "TLS12") return absl::OkStatus();
+    if (key == "max_version" && v.IsScalar() && v.Scalar() == "TLS13") return absl::OkStatus();
+    if (key == "prefer_server_cipher_suites") {
+      XSKIT_ASSIGN_OR_RETURN(bool b, ScalarBool(k, v, what));
+      if (b) return absl::OkStatus();
+    }
+    if (kToolkitTlsKeys.count(key))
+      return Refuse(k, absl::StrCat(what, ": xsk-exporter cannot enforce this setting "
+                                          "(TLS 1.2+, no client certificates, cert_file and "
+                                          "key_file only); remove it"));
+    return Refuse(k, absl::StrCat("unknown key tls_server_config: ", key,
+                                  " (cert_file, key_file)"));
+  });
+}
+
+absl::Status ParseHttp(const YAML::Node& node) {
+  return ForEachKey(node, "http_server_config",
+                    [&](const std::string& key, const YAML::Node& k, const YAML::Node& v) -> absl::Status {
+    if (key == "http2") {
+      // HTTP/1.1 is served either way; http2 only allows the upgrade.
+      XSKIT_ASSIGN_OR_RETURN(bool b, ScalarBool(k, v, "http_server_config: http2"));
+      (void)b;
+      return absl::OkStatus();
+    }
+    if (key == "headers")
+      return Refuse(k, "http_server_config: headers: xsk-exporter cannot add response "
+                       "headers; remove it");
+    return Refuse(k, absl::StrCat("unknown key http_server_config: ", key, " (http2)"));
+  });
+}
+
+absl::Status ParseUsers(const YAML::Node& node, WebConfig& c) {
+  return ForEachKey(node, "basic_auth_users",
+                    [&](const std::string& user, const YAML::Node& k, const YAML::Node& v) -> absl::Status {
+    if (user.empty()) return Refuse(k, "basic_auth_users: empty user name");
+    if (!v.IsScalar())
+      return Refuse(k, absl::StrCat("basic_auth_users: ", user, " needs a bcrypt hash"));
+    const std::string& hash = v.Scalar();
+    // exporter-toolkit takes bcrypt only ($2a$, $2b$, $2y$).
+    if (!(absl::StartsWith(hash, "$2a$") || absl::StartsWith(hash, "$2b$") ||
+          absl::StartsWith(hash, "$2y$")) || hash.size() != 60)
+      return Refuse(k, absl::StrCat("basic_auth_users: ", user,
+                                    " needs a bcrypt hash ($2y$..., 60 characters; "
+                                    "htpasswd -nBC 10 USER | cut -d: -f2)"));
+    c.users[user] = hash;
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace
+
 absl::StatusOr<WebConfig> ParseWebConfig(const std::string& text) {
   WebConfig c;
-  std::string section;
-  int line_no = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
-    line_no++;
-    // A comment starts at " #" or at the line's start (bcrypt hashes hold no '#').
-    if (size_t hash = line.find('#'); hash != absl::string_view::npos &&
-                                      (hash == 0 || line[hash - 1] == ' '))
-      line = line.substr(0, hash);
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
-    bool nested = line[0] == ' ' || line[0] == '\t';
-    size_t colon = line.find(':');
-    if (colon == absl::string_view::npos)
-      return Error(ExitCode::kUsage, absl::StrCat("web config line ", line_no, ": no ':'"));
-    std::string key(absl::StripAsciiWhitespace(line.substr(0, colon)));
-    std::string value = Unquote(line.substr(colon + 1));
-    if (!nested) {
-      section = key;
-      if (section != "tls_server_config" && section != "basic_auth_users")
-        return Error(ExitCode::kUsage,
-                     absl::StrCat("web config line ", line_no, ": unsupported key ", key,
-                                  " (tls_server_config, basic_auth_users)"));
-      continue;
-    }
-    if (section == "tls_server_config") {
-      if (key == "cert_file") c.cert_file = value;
-      else if (key == "key_file") c.key_file = value;
-      else
-        return Error(ExitCode::kUsage, absl::StrCat("web config line ", line_no,
-                                                    ": unsupported tls_server_config key ",
-                                                    key, " (cert_file, key_file)"));
-    } else if (section == "basic_auth_users") {
-      if (value.empty() || value[0] != '$')
-        return Error(ExitCode::kUsage, absl::StrCat("web config line ", line_no, ": user ",
-                                                    key, " needs a crypt(3) hash (bcrypt)"));
-      c.users[key] = value;
-    } else {
-      return Error(ExitCode::kUsage,
-                   absl::StrCat("web config line ", line_no, ": key outside a section"));
-    }
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    return Error(ExitCode::kUsage,
+                 absl::StrCat("web config line ", e.mark.line + 1, ": not YAML: ", e.msg));
+  }
+  if (root.IsNull()) return c;  // empty file: plain HTTP, no auth (as the toolkit)
+  if (!root.IsMap()) return Refuse(root, "the web config must be a mapping");
+  try {
+    XSKIT_RETURN_IF_ERROR(ForEachKey(root, "web config",
+                                     [&](const std::string& key, const YAML::Node& k,
+                                         const YAML::Node& v) -> absl::Status {
+      if (key == "tls_server_config") return ParseTls(v, c);
+      if (key == "http_server_config") return ParseHttp(v);
+      if (key == "basic_auth_users") return ParseUsers(v, c);
+      return Refuse(k, absl::StrCat("unknown key ", key,
+                                    " (tls_server_config, http_server_config, basic_auth_users)"));
+    }));
+  } catch (const YAML::Exception& e) {
+    return Error(ExitCode::kUsage, absl::StrCat("web config line ", e.mark.line + 1, ": ", e.msg));
   }
   if (c.cert_file.empty() != c.key_file.empty())
     return Error(ExitCode::kUsage, "web config: tls_server_config needs cert_file and key_file");
@@ -144,6 +235,37 @@ bool CheckPassword(const std::string& hash, const std::string& password) {
   unsigned diff = 0;  // constant time over the hash length
   for (size_t i = 0; i < n; i++) diff |= static_cast<unsigned>(out[i] ^ hash[i]);
   return diff == 0;
+}
+
+BasicAuth::BasicAuth(std::map<std::string, std::string> users) : users_(std::move(users)) {
+  unsigned char salt[32];
+  if (RAND_bytes(salt, sizeof(salt)) != 1) std::abort();  // no entropy: do not serve
+  salt_.assign(reinterpret_cast<const char*>(salt), sizeof(salt));
+}
+
+std::string BasicAuth::Digest(const std::string& user, const std::string& password) const {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  std::string in = absl::StrCat(salt_, user.size(), ":", user, password);
+  SHA256(reinterpret_cast<const unsigned char*>(in.data()), in.size(), md);
+  return std::string(reinterpret_cast<const char*>(md), sizeof(md));
+}
+
+bool BasicAuth::Check(const std::string& user, const std::string& password) {
+  auto it = users_.find(user);
+  if (it == users_.end()) return false;
+  const std::string digest = Digest(user, password);
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    for (const auto& good : good_)  // a handful of entries; constant time each
+      if (CRYPTO_memcmp(good.data(), digest.data(), digest.size()) == 0) return true;
+  }
+  std::unique_lock<std::mutex> gate(hash_mu_, std::try_to_lock);
+  if (!gate.owns_lock()) return false;  // another check runs: refuse, keep the thread
+  hash_checks_++;
+  if (!CheckPassword(it->second, password)) return false;
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  if (good_.size() < 64) good_.insert(digest);
+  return true;
 }
 
 absl::StatusOr<Fd> CombinedPem(const WebConfig& config) {

@@ -60,6 +60,35 @@ absl::Status DetachForeign(const LinkState& link) {
   return absl::OkStatus();
 }
 
+// Pins follow the device: a pin directory whose live link sits on a device
+// of this namespace that now has another name is renamed after it, so that
+// a new device taking the old name never finds (and removes) the live pins
+// of the renamed one, and attach/detach by the new name find them. Runs
+// under the PinLock.
+void FollowRenames(const PinLayout& pins, const NetnsId& netns) {
+  for (const std::string& dir_name : pins.ListIfaceDirs()) {
+    if (ParseIfaceDirName(dir_name).netns != netns.name) continue;
+    auto pinned = PinnedSteer::Open(pins.IfaceDir(dir_name));
+    if (!pinned.ok()) continue;
+    std::string now = CurrentIfname(*pinned, netns.inode);
+    if (now.empty()) continue;
+    std::string want = IfaceDirName(netns, now);
+    if (want == dir_name) continue;
+    std::string target = pins.IfaceDir(want);
+    struct stat st {};
+    if (::stat(target.c_str(), &st) == 0) {
+      // Another attach's pins under the new name: stale unless live there.
+      auto other = PinnedSteer::Open(target);
+      if (other.ok() && !CurrentIfname(*other, netns.inode).empty()) continue;
+      spdlog::warn("removing stale pins at {} (their program is no longer attached)", target);
+      if (!RemovePinDir(target).ok()) continue;
+    }
+    if (::rename(pins.IfaceDir(dir_name).c_str(), target.c_str()) == 0)
+      spdlog::info("{} is now {}: its pins follow it ({})", ParseIfaceDirName(dir_name).ifname,
+                   now, target);
+  }
+}
+
 // The attach that is being built in a staging directory; released without
 // commit, it removes the staging pins and (through the link fd) the XDP
 // program, leaving the interface as it was.
@@ -190,6 +219,7 @@ absl::StatusOr<AttachResult> AttachSteer(const AttachRequest& req) {
   const std::string dir_name = IfaceDirName(netns, req.ifname);
   result.dir = pins.IfaceDir(dir_name);
   pins.SweepStaleStaging();
+  FollowRenames(pins, netns);
   if (req.dp_pin)
     XSKIT_RETURN_IF_ERROR(CheckDpMapFree(req.ifname, PinPath(result.dir, kPinXsksMap), req.force));
 
@@ -291,6 +321,7 @@ absl::Status Detach(const std::string& ifname, const std::optional<std::string>&
   XSKIT_RETURN_IF_ERROR(RequireCapabilities({Cap::kBpf, Cap::kNetAdmin}));
   XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(pin_root));
   XSKIT_ASSIGN_OR_RETURN(NetnsId netns, CurrentNetns());
+  FollowRenames(pins, netns);
   const std::string dir = pins.IfaceDir(IfaceDirName(netns, ifname));
   struct stat st {};
   if (::stat(dir.c_str(), &st) != 0)
@@ -299,9 +330,19 @@ absl::Status Detach(const std::string& ifname, const std::optional<std::string>&
                               netns.initial ? "" : absl::StrCat(" in netns ", netns.name),
                               " (no ", dir, "); `xsk-loader status` lists attachments"));
   pins.SweepStaleStaging();
+  // Pins that are not xskit's of this version are left alone, and said so.
+  if (auto pinned = PinnedSteer::Open(dir, PinnedSteer::LinkHold::kHold);
+      !pinned.ok() && ExitCodeOf(pinned.status()) == ExitCode::kForeignPin)
+    return pinned.status();
   UnlinkDpMap(ifname, PinPath(dir, kPinXsksMap));
-  // Unpinning the link drops its last reference: the kernel detaches the
-  // program, then the maps go with their pins.
+  // Readers (the exporter, an older socket helper) may hold the link fd, so
+  // unpinning alone would leave the program attached: take the link off
+  // the device first (BPF_LINK_DETACH), whoever holds it; then the pins go.
+  if (Fd link(bpf_obj_get(PinPath(dir, kPinLink).c_str())); link.valid()) {
+    if (bpf_link_detach(link.get()) != 0 && errno != ENOLINK && errno != EINVAL)
+      return ErrnoError(absl::StrCat("detach the XDP link of ", ifname, " (BPF_LINK_DETACH)"),
+                        errno);
+  }
   return RemovePinDir(dir, Parent(pins.root()));
 }
 

@@ -29,6 +29,7 @@ enum class ExitCode : int {
   kMtuTooLarge = 10,
   kNotAttached = 11,
   kAttachedDifferently = 12,
+  kForeignPin = 13,  // a pin that is not xskit's of this version (wrong shape or version)
 };
 
 // A failed Status with `code` attached; the absl code is derived from it.

@@ -3,6 +3,8 @@
 #include <bpf/bpf.h>
 #include <dirent.h>
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -15,6 +17,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "lib/errors.h"
 #include "lib/log.h"
 
@@ -185,6 +188,22 @@ void PinLayout::SweepStaleStaging() const {
   }
 }
 
+absl::StatusOr<PinLock> PinLock::Acquire(const PinLayout& pins) {
+  std::string parent = pins.root();
+  auto slash = parent.find_last_of('/');
+  parent = slash == std::string::npos || slash == 0 ? "/" : parent.substr(0, slash);
+  XSKIT_RETURN_IF_ERROR(MakeDirs(parent));
+  Fd fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError(absl::StrCat("open ", parent, " (the pin lock)"), errno);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK) return ErrnoError(absl::StrCat("flock ", parent), errno);
+    spdlog::info("waiting for another xsk-loader (lock on {})", parent);
+    while (::flock(fd.get(), LOCK_EX) != 0)
+      if (errno != EINTR) return ErrnoError(absl::StrCat("flock ", parent), errno);
+  }
+  return PinLock(parent, std::move(fd));
+}
+
 std::string PinPath(const std::string& dir, absl::string_view name) {
   return absl::StrCat(dir, "/", name);
 }
@@ -194,6 +213,49 @@ absl::StatusOr<Fd> OpenPin(const std::string& dir, absl::string_view name) {
   int fd = bpf_obj_get(path.c_str());
   if (fd < 0) return ErrnoError(absl::StrCat("open pin ", path), errno);
   return Fd(fd);
+}
+
+absl::Status ForeignPin(const std::string& path, absl::string_view why) {
+  return Error(ExitCode::kForeignPin,
+               absl::StrCat(path, " is not an xskit pin of this version (", why,
+                            "): detach it with the xskit that made it, or remove it (rm ",
+                            path, ")"));
+}
+
+std::string BpfObjectKind(int fd) {
+  char target[64] = {};
+  std::string link = absl::StrCat("/proc/self/fd/", fd);
+  ssize_t n = ::readlink(link.c_str(), target, sizeof(target) - 1);
+  if (n <= 0) return "";
+  absl::string_view t(target, static_cast<size_t>(n));
+  if (!absl::ConsumePrefix(&t, "anon_inode:")) return "";
+  return std::string(t);
+}
+
+absl::StatusOr<Fd> OpenPinnedMap(const std::string& dir, absl::string_view name,
+                                 const MapShape& want, uint32_t* entries) {
+  XSKIT_ASSIGN_OR_RETURN(Fd fd, OpenPin(dir, name));
+  const std::string path = PinPath(dir, name);
+  std::string kind = BpfObjectKind(fd.get());
+  if (kind != "bpf-map")
+    return ForeignPin(path, absl::StrCat("a ", kind.empty() ? "non-BPF object" : kind,
+                                         " where a map belongs"));
+  bpf_map_info info{};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0)
+    return ErrnoError(absl::StrCat("read the map info of ", path), errno);
+  if (info.type != want.type)
+    return ForeignPin(path, absl::StrCat("map type ", info.type, ", xskit's is ", want.type));
+  if (info.key_size != want.key_size || info.value_size != want.value_size)
+    return ForeignPin(path, absl::StrCat("key/value size ", info.key_size, "/", info.value_size,
+                                         ", xskit's is ", want.key_size, "/", want.value_size));
+  if (info.max_entries < want.min_entries || info.max_entries > want.max_entries)
+    return ForeignPin(path, absl::StrCat("max_entries ", info.max_entries, ", xskit's is ",
+                                         want.min_entries == want.max_entries
+                                             ? absl::StrCat(want.min_entries)
+                                             : absl::StrCat(want.min_entries, "-", want.max_entries)));
+  if (entries) *entries = info.max_entries;
+  return fd;
 }
 
 absl::Status ReadPinnedInfo(int fd, const std::string& dir, absl::string_view pin, void* out) {
@@ -206,9 +268,7 @@ absl::Status ReadPinnedInfo(int fd, const std::string& dir, absl::string_view pi
 absl::Status CheckInfoVersion(const std::string& dir, absl::string_view pin, uint32_t got,
                               uint32_t want) {
   if (got == want) return absl::OkStatus();
-  return Error(ExitCode::kInternal,
-               absl::StrCat(dir, " was pinned by another xskit version (", pin, " v", got,
-                            "); detach it with that version"));
+  return ForeignPin(PinPath(dir, pin), absl::StrCat("layout version ", got, ", this xskit reads ", want));
 }
 
 absl::Status PinFd(int fd, const std::string& path) {

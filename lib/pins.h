@@ -70,11 +70,51 @@ class PinLayout {
   std::string root_;
 };
 
+// The one lock of every mutating command (attach, detach, probes
+// attach/detach): flock(LOCK_EX) on the directory that holds <root> (the
+// root itself goes with the last detach, so it cannot carry the lock).
+// Held until the object goes; a second loader waits (saying so once).
+class PinLock {
+ public:
+  static absl::StatusOr<PinLock> Acquire(const PinLayout& pins);
+  const std::string& path() const { return path_; }
+
+ private:
+  PinLock(std::string path, Fd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+  std::string path_;
+  Fd fd_;  // closing it releases the lock
+};
+
 // "<dir>/<name>": a pin inside a program's directory.
 std::string PinPath(const std::string& dir, absl::string_view name);
 
 // bpf_obj_get() of <dir>/<name>, with the path in the error.
 absl::StatusOr<Fd> OpenPin(const std::string& dir, absl::string_view name);
+
+// What a pinned map must be before xskit reads it: its type, key and value
+// sizes, and a range of max_entries.
+struct MapShape {
+  uint32_t type = 0;  // enum bpf_map_type
+  uint32_t key_size = 0;
+  uint32_t value_size = 0;
+  uint32_t min_entries = 1;
+  uint32_t max_entries = UINT32_MAX;
+};
+
+// "<path> is not an xskit pin of this version (<why>) ...": the refusal of
+// every pin that fails validation (ExitCode::kForeignPin).
+absl::Status ForeignPin(const std::string& path, absl::string_view why);
+
+// OpenPin() of a map, refused (kForeignPin) unless it has `want`'s shape;
+// *entries (if given) gets its max_entries.
+absl::StatusOr<Fd> OpenPinnedMap(const std::string& dir, absl::string_view name,
+                                 const MapShape& want, uint32_t* entries = nullptr);
+
+// The kind of BPF object behind an fd: "bpf-map", "bpf-prog", "bpf-link"
+// (the anon inode's name), "" when it is none of them.
+std::string BpfObjectKind(int fd);
+// "bpf-link" (and "bpf_link" on kernels before 6.x's rename).
+inline bool IsBpfLinkKind(const std::string& kind) { return kind == "bpf-link" || kind == "bpf_link"; }
 
 // Key 0 of a program's pinned info map (`fd`, pinned at <dir>/<pin>) into
 // `out`, the map's value, with the path in the error.

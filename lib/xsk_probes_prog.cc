@@ -6,6 +6,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <dirent.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,6 +18,7 @@
 #include <memory>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "lib/errors.h"
@@ -466,21 +469,69 @@ bool ProbesPinned(const PinLayout& pins) {
   return ::stat(PinPath(pins.ProbesDir(), kPinProbesInfo).c_str(), &st) == 0;
 }
 
+namespace {
+
+constexpr const char* kExplicitMarker = "explicit";
+constexpr absl::string_view kProbesStagingPrefix = ":probes-staging-";
+
+absl::Status MarkExplicit(const PinLayout& pins) {
+  std::string marker = PinPath(pins.ProbesDir(), kExplicitMarker);
+  if (::mkdir(marker.c_str(), 0755) != 0 && errno != EEXIST)
+    return ErrnoError(absl::StrCat("mkdir ", marker), errno);
+  return absl::OkStatus();
+}
+
+// Staging directories of probe attaches whose process is gone.
+void SweepProbeStaging(const PinLayout& pins) {
+  DIR* d = ::opendir(pins.root().c_str());
+  if (!d) return;
+  std::vector<std::string> stale;
+  while (dirent* e = ::readdir(d)) {
+    absl::string_view name = e->d_name;
+    if (!absl::StartsWith(name, kProbesStagingPrefix)) continue;
+    int pid = 0;
+    if (!absl::SimpleAtoi(name.substr(kProbesStagingPrefix.size()), &pid)) continue;
+    if (pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM)) continue;
+    stale.emplace_back(name);
+  }
+  ::closedir(d);
+  for (const auto& name : stale) (void)RemovePinDir(PinPath(pins.root(), name));
+}
+
+}  // namespace
+
+bool ProbesAttachedExplicitly(const PinLayout& pins) {
+  struct stat st {};
+  return ::stat(PinPath(pins.ProbesDir(), kExplicitMarker).c_str(), &st) == 0;
+}
+
 absl::StatusOr<std::vector<SignalMode>> AttachProbes(const PinLayout& pins,
-                                                      const ProbeOptions& opts, bool* already) {
+                                                      const ProbeOptions& opts, bool* already,
+                                                      bool explicitly) {
   *already = false;
+  SweepProbeStaging(pins);
   if (ProbesPinned(pins)) {
     XSKIT_ASSIGN_OR_RETURN(PinnedProbes p, PinnedProbes::Open(pins.ProbesDir()));
+    if (explicitly) XSKIT_RETURN_IF_ERROR(MarkExplicit(pins));
     *already = true;
     return SignalsOf(p.info());
   }
-  // A half-pinned directory (a crash between pins) is swept first.
+  // A directory without the info pin is an older loader's half-pinned set.
   XSKIT_RETURN_IF_ERROR(RemovePinDir(pins.ProbesDir()));
   XSKIT_ASSIGN_OR_RETURN(XskProbesProg prog, XskProbesProg::Load(opts));
   XSKIT_RETURN_IF_ERROR(prog.Attach());
-  absl::Status st = prog.Pin(pins.ProbesDir());
+  // Staged, then renamed into place: the commit point. Until the rename the
+  // links live in this process too, so a crash detaches them.
+  const std::string staging = PinPath(pins.root(), absl::StrCat(kProbesStagingPrefix, ::getpid()));
+  absl::Status st = prog.Pin(staging);
+  if (st.ok() && explicitly) {
+    std::string marker = PinPath(staging, kExplicitMarker);
+    if (::mkdir(marker.c_str(), 0755) != 0) st = ErrnoError(absl::StrCat("mkdir ", marker), errno);
+  }
+  if (st.ok() && ::rename(staging.c_str(), pins.ProbesDir().c_str()) != 0)
+    st = ErrnoError(absl::StrCat("rename ", staging, " -> ", pins.ProbesDir()), errno);
   if (!st.ok()) {
-    (void)RemovePinDir(pins.ProbesDir());
+    (void)RemovePinDir(staging);
     return st;
   }
   return prog.signals();

@@ -119,11 +119,19 @@ class PinnedProbes {
 // `xsk-loader probes attach`: loads, attaches and pins the probes under
 // pins.ProbesDir() unless they are pinned already (then *already = true and
 // nothing changes).
+// The set is built in <root>/:probes-staging-<pid> and renamed into place,
+// so readers see all of it or none. `explicitly` (`xsk-loader probes
+// attach`, as opposed to the probes `attach` brings along) marks the set so
+// that the last interface's detach leaves it. Callers hold the PinLock.
 absl::StatusOr<std::vector<SignalMode>> AttachProbes(const PinLayout& pins,
-                                                      const ProbeOptions& opts, bool* already);
+                                                      const ProbeOptions& opts, bool* already,
+                                                      bool explicitly = false);
 // Unpins (and so detaches) the probes. ExitCode::kNotAttached when absent.
 absl::Status DetachProbes(const PinLayout& pins);
 bool ProbesPinned(const PinLayout& pins);
+// `xsk-loader probes attach` asked for them (a marker directory "explicit"
+// in <root>/probes/).
+bool ProbesAttachedExplicitly(const PinLayout& pins);
 
 // The signals of an info entry (pinned or fresh).
 std::vector<SignalMode> SignalsOf(const xsk_probes_info& info);

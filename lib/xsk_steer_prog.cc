@@ -3,7 +3,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
+#include <net/if.h>
 #include <netinet/in.h>
+
+#include <algorithm>
 
 #include <cerrno>
 #include <cstring>
@@ -12,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "lib/errors.h"
 #include "lib/log.h"
+#include "lib/netlink.h"
 #include "lib/percpu_maps.h"
 #include "lib/pins.h"
 #include "xsk_steer.skel.h"
@@ -103,26 +107,52 @@ void SetQueueInMask(xsk_steer_info& info, uint32_t queue) {
 
 // ---------------------------------------------------------------- PinnedSteer
 
-absl::StatusOr<PinnedSteer> PinnedSteer::Open(const std::string& dir) {
+absl::StatusOr<PinnedSteer> PinnedSteer::Open(const std::string& dir, LinkHold hold) {
   PinnedSteer p;
   p.dir_ = dir;
-  XSKIT_ASSIGN_OR_RETURN(p.xsks_map_, OpenPin(dir, kPinXsksMap));
-  XSKIT_ASSIGN_OR_RETURN(p.counters_, OpenPin(dir, kPinCounters));
-  XSKIT_ASSIGN_OR_RETURN(p.info_map_, OpenPin(dir, kPinInfo));
+  // Every pin is checked before use (a foreign or older map at a pin path
+  // must not be read into fixed structs or size buffers).
+  XSKIT_ASSIGN_OR_RETURN(
+      p.info_map_, OpenPinnedMap(dir, kPinInfo, {BPF_MAP_TYPE_ARRAY, 4, sizeof(xsk_steer_info), 1, 1}));
   XSKIT_RETURN_IF_ERROR(ReadPinnedInfo(p.info_map_.get(), dir, kPinInfo, &p.info_));
   XSKIT_RETURN_IF_ERROR(CheckInfoVersion(dir, kPinInfo, p.info_.version, XSK_STEER_INFO_VERSION));
-  int link = bpf_obj_get(PinPath(dir, kPinLink).c_str());
-  if (link >= 0) p.link_.reset(link);
+  uint32_t xsk_entries = 0, counter_entries = 0;
+  XSKIT_ASSIGN_OR_RETURN(p.xsks_map_, OpenPinnedMap(dir, kPinXsksMap,
+                                                    {BPF_MAP_TYPE_XSKMAP, 4, 4, 1, XSK_STEER_MAX_QUEUES},
+                                                    &xsk_entries));
+  XSKIT_ASSIGN_OR_RETURN(p.counters_,
+                         OpenPinnedMap(dir, kPinCounters,
+                                       {BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(xsk_steer_counters), 1,
+                                        XSK_STEER_MAX_QUEUES},
+                                       &counter_entries));
+  if (p.info_.nr_queues > xsk_entries || p.info_.nr_queues > counter_entries)
+    return ForeignPin(PinPath(dir, kPinInfo),
+                      absl::StrCat("nr_queues ", p.info_.nr_queues, " beyond the ", xsk_entries,
+                                   "/", counter_entries, " entries of its maps"));
+  if (p.info_.filter.nr_rules > XSK_STEER_MAX_RULES)
+    return ForeignPin(PinPath(dir, kPinInfo), absl::StrCat(p.info_.filter.nr_rules, " filter rules"));
+  // The link is checked too, and kept only when asked for.
+  Fd link(bpf_obj_get(PinPath(dir, kPinLink).c_str()));
+  if (link.valid() && !IsBpfLinkKind(BpfObjectKind(link.get())))
+    return ForeignPin(PinPath(dir, kPinLink),
+                      absl::StrCat("a ", BpfObjectKind(link.get()), " where the bpf_link belongs"));
+  if (hold == LinkHold::kHold) p.link_ = std::move(link);
   return p;
 }
 
 PinnedSteer::LinkState PinnedSteer::Link() const {
   LinkState s;
-  if (!link_.valid()) return s;
+  Fd transient;
+  int fd = link_.get();
+  if (!link_.valid()) {
+    transient.reset(bpf_obj_get(PinPath(dir_, kPinLink).c_str()));
+    fd = transient.get();
+  }
+  if (fd < 0 || !IsBpfLinkKind(BpfObjectKind(fd))) return s;  // absent, or not a link
   s.pinned = true;
   bpf_link_info li{};
   uint32_t len = sizeof(li);
-  if (bpf_obj_get_info_by_fd(link_.get(), &li, &len) == 0) {
+  if (bpf_obj_get_info_by_fd(fd, &li, &len) == 0) {
     s.link_id = li.id;
     s.prog_id = li.prog_id;
     s.ifindex = li.xdp.ifindex;
@@ -170,6 +200,20 @@ absl::Status PinnedSteer::UnregisterSocket(uint32_t queue) const {
   if (bpf_map_delete_elem(xsks_map_.get(), &queue) != 0 && errno != ENOENT)
     return ErrnoError(absl::StrCat("unregister queue ", queue), errno);
   return absl::OkStatus();
+}
+
+std::string CurrentIfname(const PinnedSteer& pinned, uint64_t netns_ino) {
+  if (pinned.info().netns_ino != netns_ino) return "";
+  PinnedSteer::LinkState link = pinned.Link();
+  if (link.ifindex == 0) return "";
+  char name[IF_NAMESIZE] = {};
+  if (!if_indextoname(link.ifindex, name)) return "";
+  // The same ifindex in another namespace is another device: the program
+  // attached to this one must be the link's.
+  auto dev = GetLink(name);
+  if (!dev.ok()) return "";
+  uint32_t prog = dev->xdp_prog_id ? dev->xdp_prog_id : std::max(dev->xdp_drv_prog_id, dev->xdp_skb_prog_id);
+  return prog == link.prog_id ? std::string(name) : "";
 }
 
 // --------------------------------------------------------------- XskSteerProg
@@ -253,6 +297,10 @@ absl::Status XskSteerProg::ReplaceIn(const PinnedSteer& pinned) const {
   uint32_t key = 0;
   if (!info.valid() || bpf_map_update_elem(info.get(), &key, &info_, BPF_ANY) != 0)
     return ErrnoError("rewrite steer_info", errno);
+  // Queues this attach no longer steers lose their sockets: an XSKMAP entry
+  // left behind would keep redirecting a queue that status calls unsteered.
+  for (uint32_t q = 0; q < pinned.info().nr_queues && q < XSK_STEER_MAX_QUEUES; q++)
+    if (!QueueInMask(info_, q)) XSKIT_RETURN_IF_ERROR(pinned.UnregisterSocket(q));
   return absl::OkStatus();
 }
 

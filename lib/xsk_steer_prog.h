@@ -40,7 +40,13 @@ void SetQueueInMask(xsk_steer_info& info, uint32_t queue);
 // Read (and socket registration) access to an attached interface's pins.
 class PinnedSteer {
  public:
-  static absl::StatusOr<PinnedSteer> Open(const std::string& dir);
+  // Whether the reader keeps the link fd. Holding it keeps the bpf_link
+  // object alive (not the attachment: detach uses BPF_LINK_DETACH), so
+  // readers that need only the maps (the socket helper) do not; the
+  // exporter does, to read liveness at every scrape without privilege.
+  enum class LinkHold { kNone, kHold };
+  static absl::StatusOr<PinnedSteer> Open(const std::string& dir,
+                                          LinkHold hold = LinkHold::kNone);
 
   const xsk_steer_info& info() const { return info_; }
   const std::string& dir() const { return dir_; }
@@ -48,6 +54,7 @@ class PinnedSteer {
   int counters_fd() const { return counters_.get(); }
 
   // The pinned link and what it says: alive while attached to a device.
+  // Without LinkHold::kHold the pin is opened for the call only.
   struct LinkState {
     bool pinned = false;
     uint32_t link_id = 0;
@@ -71,6 +78,13 @@ class PinnedSteer {
   xsk_steer_info info_{};
   Fd xsks_map_, counters_, info_map_, link_;
 };
+
+// The rename rule (docs/DESIGN.md, "Renamed interfaces"): pins follow the
+// device, not its name. The current name of the device a pin directory's
+// live link is attached to, when that device is in this network namespace
+// (its ifindex here carries the link's program); "" otherwise (the link is
+// defunct, or the device is elsewhere).
+std::string CurrentIfname(const PinnedSteer& pinned, uint64_t netns_ino);
 
 // A freshly loaded xsk_steer program, not yet attached.
 class XskSteerProg {

@@ -1,6 +1,7 @@
 // xsk-loader: attach, inspect and detach xskit's AF_XDP steering program.
 #include <cstdio>
 
+#include "lib/cli_values.h"
 #include "loader/cmd/commands.h"
 #include "lib/errors.h"
 #include "lib/log.h"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   xskit::RegisterTop(app, global, &result);
   xskit::RegisterServe(app, global, &result);
   xskit::RegisterSockets(app, global, &result);
+  xskit::RefuseEmptyValues(app);
 
   try {
     app.parse(argc, argv);

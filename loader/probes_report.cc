@@ -1,5 +1,7 @@
 #include "loader/probes_report.h"
 
+#include "lib/errors.h"
+
 #include <net/if.h>
 
 #include "absl/strings/str_cat.h"
@@ -52,6 +54,7 @@ nlohmann::json ProbesReport(const PinLayout& pins, const ProbeFilter& filter) {
   if (!p.ok()) {
     j["attached"] = false;
     j["error"] = std::string(p.status().message());
+    j["error_code"] = static_cast<int>(ExitCodeOf(p.status()));
     return j;
   }
   j["attached"] = true;

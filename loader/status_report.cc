@@ -22,10 +22,19 @@ nlohmann::json IfaceReport(const PinLayout& pins, const std::string& dir_name) {
   auto pinned = PinnedSteer::Open(pins.IfaceDir(dir_name));
   if (!pinned.ok()) {
     j["error"] = std::string(pinned.status().message());
+    j["error_code"] = static_cast<int>(ExitCodeOf(pinned.status()));
     return j;
   }
   const xsk_steer_info& info = pinned->info();
   auto link = pinned->Link();
+  // Pins follow the device: show its current name (and the pinned one).
+  if (auto netns = CurrentNetns(); netns.ok() && netns->name == parts.netns) {
+    std::string now = CurrentIfname(*pinned, netns->inode);
+    if (!now.empty() && now != parts.ifname) {
+      j["ifname"] = now;
+      j["pinned_as"] = parts.ifname;
+    }
+  }
   j["driver"] = info.driver;
   j["ifindex"] = info.ifindex;
   j["xdp_mode"] = XdpModeName(info.xdp_mode);
@@ -64,6 +73,17 @@ absl::StatusOr<nlohmann::json> StatusReport(const PinLayout& pins, const std::st
     XSKIT_ASSIGN_OR_RETURN(NetnsId netns, CurrentNetns());
     std::string dir_name = IfaceDirName(netns, ifname);
     struct stat st {};
+    if (::stat(pins.IfaceDir(dir_name).c_str(), &st) != 0) {
+      // Renamed since attach (pins follow the device): found by its link.
+      for (const std::string& d : pins.ListIfaceDirs()) {
+        if (ParseIfaceDirName(d).netns != netns.name) continue;
+        auto pinned = PinnedSteer::Open(pins.IfaceDir(d));
+        if (pinned.ok() && CurrentIfname(*pinned, netns.inode) == ifname) {
+          dir_name = d;
+          break;
+        }
+      }
+    }
     if (::stat(pins.IfaceDir(dir_name).c_str(), &st) != 0)
       return Error(ExitCode::kNotAttached,
                    absl::StrCat("xskit is not attached to ", ifname,
@@ -83,6 +103,17 @@ absl::StatusOr<nlohmann::json> StatusReport(const PinLayout& pins, const std::st
   report["probes"] = ProbesReport(pins);
   report["sockets"] = SocketsReport(pins);
   return report;
+}
+
+absl::Status ForeignPinsIn(const nlohmann::json& report) {
+  std::vector<const nlohmann::json*> parts;
+  if (report.contains("interfaces"))
+    for (const auto& i : report["interfaces"]) parts.push_back(&i);
+  if (report.contains("probes")) parts.push_back(&report["probes"]);
+  for (const nlohmann::json* p : parts)
+    if (p->value("error_code", 0) == static_cast<int>(ExitCode::kForeignPin))
+      return Error(ExitCode::kForeignPin, p->value("error", std::string()));
+  return absl::OkStatus();
 }
 
 std::string RenderStatus(const nlohmann::json& report) {

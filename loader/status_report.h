@@ -18,6 +18,10 @@ nlohmann::json IfaceReport(const PinLayout& pins, const std::string& dir_name);
 // netns (ExitCode::kNotAttached when there is none).
 absl::StatusOr<nlohmann::json> StatusReport(const PinLayout& pins, const std::string& ifname);
 
+// The first pin of the report that is not xskit's of this version
+// (ExitCode::kForeignPin), for `status` and `top` to exit with.
+absl::Status ForeignPinsIn(const nlohmann::json& report);
+
 // Human-readable rendering of StatusReport().
 std::string RenderStatus(const nlohmann::json& report);
 

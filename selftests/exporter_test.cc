@@ -8,6 +8,7 @@
 // ground truth predicts. Everything (namespaces, pins, both daemons) goes
 // away at the end, also when an assertion fails.
 #include <arpa/inet.h>
+#include <bpf/bpf.h>
 #include <crypt.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -18,6 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -99,6 +101,12 @@ TEST(ExporterDecoders, ListenAddressAndInterfaceFilter) {
   EXPECT_EQ(exporter::CivetListenAddress("[::1]:10171"), "[::1]:10171");
   EXPECT_EQ(exporter::CivetListenAddress("127.0.0.1"), "");
   EXPECT_EQ(exporter::CivetListenAddress("127.0.0.1:70000"), "");
+  // Issue 12 item 7: one address only; civetweb would take a list (or
+  // suffixes) as more listeners.
+  for (const char* bad : {"127.0.0.1:1,127.0.0.1:2", "127.0.0.1:1,:2", "", ":", "127.0.0.1:",
+                          "127.0.0.1:80s", "127.0.0.1:+80", "host name:80", "[::1:80",
+                          "[]:80", "[zz]:80", "eth0:80"})
+    EXPECT_EQ(exporter::CivetListenAddress(bad), "") << bad;
   EXPECT_TRUE(exporter::InterfaceSelected({}, "ns1:eth0", "eth0"));
   EXPECT_TRUE(exporter::InterfaceSelected({"eth0"}, "ns1:eth0", "eth0"));
   EXPECT_TRUE(exporter::InterfaceSelected({"ns1:eth0"}, "ns1:eth0", "eth0"));
@@ -138,8 +146,40 @@ TEST(ExporterWebConfig, ParsesTheExporterToolkitSubsetAndChecksBcrypt) {
   ASSERT_EQ(c->users.count("prometheus"), 1u);
   EXPECT_TRUE(exporter::CheckPassword(c->users["prometheus"], "s3cret"));
   EXPECT_FALSE(exporter::CheckPassword(c->users["prometheus"], "s3creT"));
-  EXPECT_FALSE(exporter::ParseWebConfig("http_server_config:\n  http2: true\n").ok())
-      << "unsupported keys are refused, not ignored";
+  // Issue 12 item 2: YAML as exporter-toolkit reads it, flow style included.
+  auto flow = exporter::ParseWebConfig(absl::StrCat(
+      "tls_server_config: {cert_file: /etc/x/tls.crt, key_file: '/etc/x/tls.key'}\n"
+      "basic_auth_users: {prometheus: \"", hash, "\"}\n"
+      "http_server_config: {http2: false}\n"));
+  ASSERT_TRUE(flow.ok()) << flow.status();
+  EXPECT_TRUE(flow->tls());
+  EXPECT_EQ(flow->key_file, "/etc/x/tls.key");
+  ASSERT_EQ(flow->users.count("prometheus"), 1u);
+  EXPECT_TRUE(exporter::CheckPassword(flow->users["prometheus"], "s3cret"));
+  auto whole_flow = exporter::ParseWebConfig(absl::StrCat("{basic_auth_users: {u: '", hash, "'}}"));
+  ASSERT_TRUE(whole_flow.ok()) << whole_flow.status();
+  EXPECT_EQ(whole_flow->users.size(), 1u);
+  // Refused at start, naming the key: unknown ones, and toolkit settings
+  // that xsk-exporter could not enforce.
+  for (auto [text, key] : std::vector<std::pair<std::string, std::string>>{
+           {"tls_server_config: {cert_file: a, key_file: b, client_ca_file: c}\n", "client_ca_file"},
+           {"tls_server_config: {cert_file: a, key_file: b, min_version: TLS13}\n", "min_version"},
+           {"tls_server_config:\n  cert_file: a\n  key_file: b\n  cert_fiel: c\n", "cert_fiel"},
+           {"basic_auth_user: {u: x}\n", "basic_auth_user"},
+           {"http_server_config: {headers: {X-Frame-Options: deny}}\n", "headers"},
+           {"http_server_config: {http3: true}\n", "http3"},
+           {"basic_auth_users: {u: $1$abc$def}\n", "bcrypt"},
+           {"basic_auth_users: [u]\n", "mapping"},
+           {absl::StrCat("basic_auth_users: {u: '", hash, "', u: '", hash, "'}\n"), "twice"},
+           {"tls_server_config: {cert_file: [a], key_file: b}\n", "cert_file"},
+           {"basic_auth_users: {u: 'unterminated\n", "not YAML"}}) {
+    auto r = exporter::ParseWebConfig(text);
+    ASSERT_FALSE(r.ok()) << text;
+    EXPECT_NE(r.status().message().find(key), std::string::npos) << text << ": " << r.status();
+    EXPECT_EQ(ExitCodeOf(r.status()), ExitCode::kUsage) << text;
+  }
+  EXPECT_TRUE(exporter::ParseWebConfig("http_server_config: {http2: true}\n").ok())
+      << "http2 only allows an upgrade: HTTP/1.1 is served either way";
   EXPECT_FALSE(exporter::ParseWebConfig("tls_server_config:\n  cert_file: a\n").ok())
       << "cert without key";
   EXPECT_FALSE(exporter::ParseWebConfig("basic_auth_users:\n  u: plaintext\n").ok())
@@ -570,6 +610,28 @@ TEST_F(ExporterTest, InterfaceDeletedMidRunSeriesGoAwayExporterKeepsServing) {
   EXPECT_GT(Value("count(xsk_probe_coverage)").value_or(0), 0);
 }
 
+// Issue 12 item 4: a foreign map at a pin path is refused (counted as a
+// scrape error, the interface not exported); the exporter keeps serving.
+TEST_F(ExporterTest, ForeignPinIsRefusedAndTheExporterKeepsServing) {
+  ASSERT_EQ(Loader({"attach", pair_.dev_a()}).status, 0);
+  std::string info = root_.path() + "/if/" + pair_.ns_a() + ":" + pair_.dev_a() + "/steer_info";
+  std::filesystem::remove(info);
+  int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "foreign", 4, 8, 1, nullptr);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(bpf_obj_pin(fd, info.c_str()), 0);
+  ::close(fd);
+  ASSERT_NE(StartExporter(), 0) << ExporterLog();
+  HttpReply r = HttpGet(exporter_port_, "/metrics");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body.find("xsk_steer_info{"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("xsk_exporter_scrape_errors_total{source=\"steer_open\"}"), std::string::npos)
+      << r.body;
+  EXPECT_NE(ExporterLog().find("not an xskit pin of this version"), std::string::npos) << ExporterLog();
+  EXPECT_TRUE(exporter_->Running()) << ExporterLog();
+  std::filesystem::remove(info);
+  EXPECT_EQ(Loader({"detach", pair_.dev_a()}).status, 0);
+}
+
 TEST_F(ExporterTest, RunsUnprivilegedAfterOpeningAndSeesLaterAttaches) {
   if (RunCmd({"setpriv", "--help"}).status != 0) XSKIT_SKIP("setpriv (util-linux) missing");
   ASSERT_EQ(Loader({"attach", pair_.dev_a()}).status, 0);
@@ -628,6 +690,83 @@ TEST_F(ExporterTest, BasicAuthFromTheWebConfig) {
   EXPECT_EQ(HttpGet(exporter_port_, "/metrics", "Authorization: Basic cHJvbTpweA==\r\n").status,
             401)
       << "prom:px";
+}
+
+// Issue 12 item 7: one listen address, no empty values; refused at start.
+TEST_F(ExporterTest, ListenListsAndEmptyValuesAreUsageErrors) {
+  for (std::vector<std::string> bad : std::vector<std::vector<std::string>>{
+           {"--web.listen-address", "127.0.0.1:0,127.0.0.1:0"},
+           {"--web.listen-address", ""},
+           {"--web.listen-address", "127.0.0.1:0", "--interfaces", ""},
+           {"--web.listen-address", "127.0.0.1:0", "--web.config.file", ""}}) {
+    std::vector<std::string> argv = {"timeout", "10", Bin("exporter/xsk-exporter"), "--pin-root",
+                                     root_.path()};
+    argv.insert(argv.end(), bad.begin(), bad.end());
+    CmdResult r = RunCmd(argv);
+    EXPECT_EQ(r.status, static_cast<int>(ExitCode::kUsage)) << ::testing::PrintToString(bad) << r.output;
+  }
+}
+
+// Issue 12 item 8: a scraper that passed once costs no more bcrypt; a
+// check that would wait for a running one is refused at once.
+TEST(ExporterWebConfig, BasicAuthCachesSuccessAndBoundsHashing) {
+  char salt[64];
+  ASSERT_NE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof(salt)), nullptr);
+  crypt_data data{};
+  std::string hash = crypt_r("pw", salt, &data);
+  exporter::BasicAuth auth({{"prom", hash}});
+  EXPECT_FALSE(auth.Check("nobody", "pw"));
+  EXPECT_EQ(auth.hash_checks(), 0u) << "an unknown user costs no bcrypt";
+  EXPECT_FALSE(auth.Check("prom", "px"));
+  EXPECT_TRUE(auth.Check("prom", "pw"));
+  EXPECT_EQ(auth.hash_checks(), 2u);
+  for (int i = 0; i < 100; i++) ASSERT_TRUE(auth.Check("prom", "pw"));
+  EXPECT_EQ(auth.hash_checks(), 2u) << "a known-good scraper is not hashed again";
+  EXPECT_FALSE(auth.Check("prom", "px")) << "a wrong password is never cached";
+  // Many wrong passwords at once: at most one bcrypt at a time, and the
+  // good scraper passes meanwhile.
+  std::vector<std::thread> attackers;
+  std::atomic<bool> good_ok{true};
+  for (int t = 0; t < 8; t++)
+    attackers.emplace_back([&] {
+      for (int i = 0; i < 5; i++) EXPECT_FALSE(auth.Check("prom", "wrong" + std::to_string(i)));
+    });
+  for (int i = 0; i < 50; i++) good_ok = good_ok && auth.Check("prom", "pw");
+  for (auto& t : attackers) t.join();
+  EXPECT_TRUE(good_ok);
+  EXPECT_LE(auth.hash_checks(), 2u + 40u);
+}
+
+// Issue 12 item 2: a flow-style web config (valid YAML) used to start the
+// exporter with basic auth off and TLS off.
+TEST_F(ExporterTest, FlowStyleWebConfigIsEnforced) {
+  if (!HaveTlsTools()) XSKIT_SKIP("openssl or curl is not installed (scripts/install-deps)");
+  char salt[64];
+  ASSERT_NE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof(salt)), nullptr);
+  crypt_data data{};
+  std::string hash = crypt_r("pw", salt, &data);
+  std::string auth = tmp_.path() + "/auth.yml";
+  std::ofstream(auth) << "basic_auth_users: {prom: \"" << hash << "\"}\n";
+  ASSERT_NE(StartExporter(0, {}, {"--web.config.file", auth}), 0) << ExporterLog();
+  EXPECT_EQ(HttpGet(exporter_port_, "/metrics").status, 401) << "flow-style basic auth is off";
+  EXPECT_EQ(HttpGet(exporter_port_, "/metrics", "Authorization: Basic cHJvbTpwdw==\r\n").status, 200);
+  exporter_.reset();
+
+  TlsWebConfig();  // the key pair
+  std::string tls = tmp_.path() + "/tls.yml";
+  std::ofstream(tls) << "tls_server_config: {cert_file: " << tmp_.path() << "/tls.crt, key_file: "
+                     << tmp_.path() << "/tls.key}\n";
+  ASSERT_NE(StartExporter(0, {}, {"--web.config.file", tls}), 0) << ExporterLog();
+  EXPECT_EQ(HttpsGet().status, 200) << ExporterLog();
+  EXPECT_EQ(HttpGet(exporter_port_, "/metrics").status, 0) << "flow-style TLS served plaintext";
+  exporter_.reset();
+
+  std::string unknown = tmp_.path() + "/unknown.yml";
+  std::ofstream(unknown) << "basic_auth_users: {prom: \"" << hash << "\"}\nrate_limits: {burst: 1}\n";
+  CmdResult r = RunCmd({"timeout", "10", Bin("exporter/xsk-exporter"), "--pin-root", root_.path(),
+                        "--web.listen-address", "127.0.0.1:0", "--web.config.file", unknown});
+  EXPECT_EQ(r.status, static_cast<int>(ExitCode::kUsage)) << r.output;
+  EXPECT_NE(r.output.find("unknown key rate_limits"), std::string::npos) << r.output;
 }
 
 // Debian's civetweb used to kill the exporter at the first HTTPS request

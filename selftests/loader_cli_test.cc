@@ -98,6 +98,18 @@ TEST_F(LoaderCliTest, MalformedMatchAndQueues) {
   ExpectRefused({"attach", pair_.dev_a(), "--mode", "turbo"}, ExitCode::kUsage, "--mode");
 }
 
+// Issue 12 item 7: an empty value is a usage error, never "no filter".
+TEST_F(LoaderCliTest, EmptyValuesAreUsageErrors) {
+  ExpectRefused({"attach", pair_.dev_a(), "--match", ""}, ExitCode::kUsage, "--match");
+  ExpectRefused({"attach", pair_.dev_a(), "--match="}, ExitCode::kUsage, "--match");
+  ExpectRefused({"attach", pair_.dev_a(), "--queues", ""}, ExitCode::kUsage, "--queues");
+  ExpectRefused({"attach", ""}, ExitCode::kUsage, "iface");
+  CmdResult r = RunCmd({Bin("loader/xsk-loader"), "--pin-root", "", "attach", pair_.dev_a()}, pair_.ns_a());
+  EXPECT_EQ(r.status, static_cast<int>(ExitCode::kUsage)) << r.output;
+  EXPECT_NE(r.output.find("--pin-root"), std::string::npos) << r.output;
+  EXPECT_EQ(XdpState(), "none");
+}
+
 TEST_F(LoaderCliTest, MissingCapabilitiesAreNamed) {
   for (auto [drop, name] : {std::pair{"-bpf,-sys_admin", "CAP_BPF"},
                             std::pair{"-net_admin", "CAP_NET_ADMIN"},

@@ -9,6 +9,7 @@
 
 #include "gtest/gtest.h"
 #include "xsk/xsk_socket.h"
+#include "lib/xsk_steer_prog.h"
 #include "nlohmann/json.hpp"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"
@@ -154,6 +155,69 @@ TEST_F(SteerNetnsTest, ReattachIsIdempotentAndUpdatesInPlace) {
   EXPECT_EQ(ReceiveAll(*sock, 5), 5u) << "the new program steers to the same socket";
   sock.reset();
   EXPECT_EQ(Loader({"detach", pair_.dev_a()}).status, 0);
+}
+
+// Issue 12 item 1: readers that hold pins open (an application's socket,
+// the exporter) must not keep the program on the device after detach.
+TEST_F(SteerNetnsTest, DetachWhileReadersHoldThePinsTakesTheProgramOff) {
+  constexpr int kFrames = 20;
+  ASSERT_EQ(Loader({"attach", pair_.dev_a(), "--match", "udp:4791"}).status, 0);
+  auto sock = OpenSocket();
+  ASSERT_TRUE(sock);
+  // A reader as the exporter is one: every pin of the interface open.
+  std::string dir = root_.path() + "/if/" + pair_.ns_a() + ":" + pair_.dev_a();
+  auto reader = PinnedSteer::Open(dir);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  testing::SendFrames(pair_.ns_b(), pair_.dev_b(), Udp(kFrames, 4791));
+  ASSERT_EQ(ReceiveAll(*sock, kFrames), static_cast<uint64_t>(kFrames));
+
+  CmdResult d = Loader({"detach", pair_.dev_a()});
+  EXPECT_EQ(d.status, 0) << d.output;
+  CmdResult ip = RunCmd({"ip", "-j", "link", "show", "dev", pair_.dev_a()}, pair_.ns_a());
+  auto j = nlohmann::json::parse(ip.output, nullptr, false);
+  ASSERT_TRUE(j.is_array() && !j.empty()) << ip.output;
+  EXPECT_FALSE(j[0].contains("xdp")) << "XDP still on the device after detach: " << ip.output;
+
+  UdpSink stack(pair_.ns_a(), 4791);
+  testing::SendFrames(pair_.ns_b(), pair_.dev_b(), Udp(kFrames, 4791));
+  EXPECT_EQ(stack.Drain(), static_cast<uint64_t>(kFrames)) << "matching traffic reaches the stack";
+  EXPECT_EQ(ReceiveAll(*sock, 0, std::chrono::milliseconds(300)), 0u) << "the socket still receives";
+
+  CmdResult again = Loader({"attach", pair_.dev_a(), "--match", "udp:4791"});
+  EXPECT_EQ(again.status, 0) << "attach right after detach: " << again.output;
+  sock.reset();
+  EXPECT_EQ(Loader({"detach", pair_.dev_a()}).status, 0);
+  EXPECT_FALSE(LinkHasXdp());
+}
+
+// Issue 12 item 6: re-attaching in place with fewer --queues must take the
+// dropped queues' sockets out of the XSKMAP (else they keep redirecting
+// while status calls them unsteered).
+TEST(SteerNetnsQueues, ShrinkingTheQueueSetUnregistersDroppedQueues) {
+  testing::EnsureBpffs();
+  testing::TestPinRoot root;
+  NetnsPair pair(NetnsPair::Options{.queues = 2});
+  auto loader = [&](const std::vector<std::string>& args) {
+    return testing::RunLoader(root.path(), pair.ns_a(), args);
+  };
+  ASSERT_EQ(loader({"attach", pair.dev_a(), "--queues", "0-1", "--no-probes"}).status, 0);
+  auto s0 = testing::OpenSocketIn(pair.ns_a(), pair.dev_a(), 0, root.path());
+  auto s1 = testing::OpenSocketIn(pair.ns_a(), pair.dev_a(), 1, root.path());
+  ASSERT_TRUE(s0 && s1);
+  CmdResult shrink = loader({"attach", pair.dev_a(), "--queues", "0", "--no-probes"});
+  ASSERT_EQ(shrink.status, 0) << shrink.output;
+  EXPECT_NE(shrink.output.find("updated in place"), std::string::npos) << shrink.output;
+  CmdResult st = loader({"status", pair.dev_a(), "--json"});
+  ASSERT_EQ(st.status, 0) << st.output;
+  auto q = nlohmann::json::parse(st.output)["interfaces"][0]["queues"];
+  ASSERT_EQ(q.size(), 2u) << st.output;
+  EXPECT_TRUE(q[0]["steered"].get<bool>());
+  EXPECT_TRUE(q[0]["socket"].get<bool>()) << "queue 0 keeps its socket";
+  EXPECT_FALSE(q[1]["steered"].get<bool>());
+  EXPECT_FALSE(q[1]["socket"].get<bool>()) << "dropped queue 1 still in the XSKMAP: " << st.output;
+  s0.reset();
+  s1.reset();
+  EXPECT_EQ(loader({"detach", pair.dev_a()}).status, 0);
 }
 
 // A loader killed at any point of attach leaves the device as it was; the

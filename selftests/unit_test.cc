@@ -88,10 +88,11 @@ TEST(PinNames, DotsAndColonsAreEncodedAndDecoded) {
 TEST(PinNames, InfoFromAnotherVersionIsRefusedByName) {
   EXPECT_TRUE(CheckInfoVersion("/sys/fs/bpf/xskit/if/eth0", "steer_info", 2, 2).ok());
   absl::Status s = CheckInfoVersion("/sys/fs/bpf/xskit/if/eth0", "steer_info", 1, 2);
-  EXPECT_EQ(ExitCodeOf(s), ExitCode::kInternal);
+  EXPECT_EQ(ExitCodeOf(s), ExitCode::kForeignPin);
   EXPECT_EQ(s.message(),
-            "/sys/fs/bpf/xskit/if/eth0 was pinned by another xskit version (steer_info v1); "
-            "detach it with that version");
+            "/sys/fs/bpf/xskit/if/eth0/steer_info is not an xskit pin of this version (layout "
+            "version 1, this xskit reads 2): detach it with the xskit that made it, or remove it "
+            "(rm /sys/fs/bpf/xskit/if/eth0/steer_info)");
 }
 
 TEST(Errors, ExitCodeTravelsThroughAnnotate) {

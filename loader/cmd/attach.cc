@@ -14,7 +14,7 @@ struct AttachFlags {
   std::string ifname;
   std::string queues = "all";
   std::string mode = "auto";
-  std::string match;
+  std::optional<std::string> match;  // given empty: a usage error, never "no filter"
   bool zerocopy = false;
   bool force = false;
   bool no_probes = false;
@@ -32,10 +32,13 @@ absl::Status RunAttach(const AttachFlags& flags, const GlobalOptions& global) {
              : flags.mode == "generic" ? ModeRequest::kGeneric
                                        : ModeRequest::kAuto;
   XSKIT_ASSIGN_OR_RETURN(req.queues, ParseQueueList(flags.queues));
-  if (!flags.match.empty()) {
-    XSKIT_ASSIGN_OR_RETURN(req.filter, ParseMatch(flags.match));
+  if (flags.match) {
+    XSKIT_ASSIGN_OR_RETURN(req.filter, ParseMatch(*flags.match));
   }
 
+  // One mutating command at a time (docs/DESIGN.md, "The lock").
+  XSKIT_ASSIGN_OR_RETURN(PinLayout lock_pins, PinLayout::Resolve(global.pin_root));
+  XSKIT_ASSIGN_OR_RETURN(PinLock lock, PinLock::Acquire(lock_pins));
   XSKIT_ASSIGN_OR_RETURN(AttachResult r, Attach(req));
   for (const auto& what : r.replaced) std::printf("replaced foreign XDP %s\n", what.c_str());
   const char* verb = r.action == AttachResult::Action::kUnchanged ? "already attached"

@@ -9,12 +9,16 @@ namespace xskit {
 namespace {
 
 absl::Status RunDetach(const std::string& ifname, bool keep_probes, const GlobalOptions& global) {
+  XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(global.pin_root));
+  // One mutating command at a time (docs/DESIGN.md, "The lock").
+  XSKIT_ASSIGN_OR_RETURN(PinLock lock, PinLock::Acquire(pins));
   XSKIT_RETURN_IF_ERROR(Detach(ifname, global.pin_root));
   std::printf("%s: detached\n", ifname.c_str());
   // attach brought the (global) probes along; the last detach takes them,
-  // so that attach + detach leaves bpffs as it was.
-  XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(global.pin_root));
-  if (!keep_probes && pins.ListIfaceDirs().empty() && ProbesPinned(pins)) {
+  // so that attach + detach leaves bpffs as it was, unless someone asked
+  // for them on their own (`probes attach`: they stay until `probes detach`).
+  if (!keep_probes && pins.ListIfaceDirs().empty() && ProbesPinned(pins) &&
+      !ProbesAttachedExplicitly(pins)) {
     XSKIT_RETURN_IF_ERROR(DetachProbes(pins));
     std::printf("probes: detached (no interface left attached; --keep-probes keeps them)\n");
   }

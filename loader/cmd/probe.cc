@@ -57,9 +57,10 @@ absl::Status RunProbe(const ProbeFlags& flags, const GlobalOptions& global) {
 
 absl::Status RunProbesAttach(const ProbeFlags& flags, const GlobalOptions& global) {
   XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(global.pin_root));
+  XSKIT_ASSIGN_OR_RETURN(PinLock lock, PinLock::Acquire(pins));
   bool already = false;
   XSKIT_ASSIGN_OR_RETURN(std::vector<SignalMode> signals,
-                         AttachProbes(pins, OptionsOf(flags), &already));
+                         AttachProbes(pins, OptionsOf(flags), &already, /*explicitly=*/true));
   std::printf("probes %s (pins %s)\n", already ? "already attached" : "attached",
               pins.ProbesDir().c_str());
   PrintSignals(signals);
@@ -68,6 +69,7 @@ absl::Status RunProbesAttach(const ProbeFlags& flags, const GlobalOptions& globa
 
 absl::Status RunProbesDetach(const GlobalOptions& global) {
   XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(global.pin_root));
+  XSKIT_ASSIGN_OR_RETURN(PinLock lock, PinLock::Acquire(pins));
   XSKIT_RETURN_IF_ERROR(DetachProbes(pins));
   std::printf("probes detached\n");
   return absl::OkStatus();

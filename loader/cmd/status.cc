@@ -19,7 +19,7 @@ absl::Status RunStatus(const StatusFlags& flags, const GlobalOptions& global) {
     std::printf("%s\n", report.dump(2).c_str());
   else
     std::fputs(RenderStatus(report).c_str(), stdout);
-  return absl::OkStatus();
+  return ForeignPinsIn(report);
 }
 
 }  // namespace

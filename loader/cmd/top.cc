@@ -126,6 +126,7 @@ absl::Status RunTop(const TopFlags& flags, const GlobalOptions& global) {
   nlohmann::json socks, prev_socks;  // the AF_XDP socket rows of the last two samples
   auto sample = [&]() -> absl::StatusOr<TopSample> {
     XSKIT_ASSIGN_OR_RETURN(nlohmann::json report, StatusReport(pins, ""));
+    XSKIT_RETURN_IF_ERROR(ForeignPinsIn(report));
     prev_socks = std::move(socks);
     socks = report.value("sockets", nlohmann::json::object());
     return SampleFromReport(report, Now(), NetnsInodes(report));
