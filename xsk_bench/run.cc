@@ -24,6 +24,7 @@
 #include "lib/attach.h"
 #include "lib/errors.h"
 #include "lib/iface_facts.h"
+#include "lib/xsk_sockopts.h"
 #include "xsk/xsk_socket.h"
 #include "lib/sandbox/run.h"
 #include "lib/sandbox/packet.h"
@@ -33,9 +34,6 @@ namespace xskit::bench {
 std::atomic<bool> g_interrupted{false};
 
 namespace {
-
-constexpr int kSockoptTxBudget = 9;     // XDP_MAX_TX_SKB_BUDGET (6.17+)
-constexpr int kSockoptXmitBatch = 10;   // XDP_GENERIC_XMIT_BATCH (the copy-mode batch series)
 
 double NowS() {
   timespec ts{};
@@ -151,8 +149,8 @@ nlohmann::json ApplySockopts(const Options& o, int fd) {
                                        : "unavailable on this kernel");
     out[key] = std::move(j);
   };
-  one("tx_budget", kSockoptTxBudget, o.tx_budget);
-  one("xmit_batch", kSockoptXmitBatch, o.xmit_batch);
+  one("tx_budget", kXdpMaxTxSkbBudget, o.tx_budget);
+  one("xmit_batch", kXdpGenericXmitBatch, o.xmit_batch);
   return out;
 }
 
