@@ -1,9 +1,5 @@
 #include "exporter/decoders.h"
 
-#include "lib/xsk_probes_prog.h"
-
-#include <cstring>
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -12,21 +8,6 @@
 #include "bpf/xsk_probes.h"
 
 namespace xskit::exporter {
-
-std::string ErrnoLabel(int err) {
-  if (err == 0) return "none";
-  if (err < 0) err = -err;
-  const char* name = strerrorname_np(err);
-  return name ? name : absl::StrCat("errno_", err);
-}
-
-std::string XdpActionLabel(uint32_t action) {
-  static const char* const kNames[] = {"aborted", "drop", "pass", "tx", "redirect"};
-  if (action < sizeof(kNames) / sizeof(kNames[0])) return kNames[action];
-  return absl::StrCat("action_", action);
-}
-
-std::string TxCauseLabel(uint32_t cause) { return CauseName(cause); }
 
 std::vector<double> BatchBucketBounds() {
   std::vector<double> out = {0, 1};
