@@ -370,7 +370,7 @@ absl::StatusOr<nlohmann::json> RunBench(const Options& o) {
   } else {
     scopes = {rx_mode ? rx.scope : tx.scope};
   }
-  ProbeSample p0 = probes.Sample(tx.scope, o.queue, scopes);
+  ProbeSnapshot p0 = probes.Sample(tx.scope, o.queue, scopes);
   SteerSample s0{};
   if (rx.steer) {
     XSKIT_ASSIGN_OR_RETURN(s0, ReadSteer(*rx.steer, o.queue));
@@ -455,7 +455,7 @@ absl::StatusOr<nlohmann::json> RunBench(const Options& o) {
   f.err_enobufs = app_c.err_enobufs.load();
   f.err_other = app_c.err_other.load();
   f.tx_consumed = tx.sock ? RingConsumer(tx.sock->rings().tx) : 0;
-  f.probes = Delta(p0, probes.Sample(tx.scope, o.queue, scopes));
+  f.probes = probes.Sample(tx.scope, o.queue, scopes).Delta(p0);
   if (rx.steer) {
     XSKIT_ASSIGN_OR_RETURN(SteerSample s1, ReadSteer(*rx.steer, o.queue));
     f.steer = Delta(s0, s1);
