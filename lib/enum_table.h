@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace xskit {
 
@@ -41,6 +42,14 @@ std::map<std::string, E> CliMap(const EnumName<E> (&table)[N]) {
   std::map<std::string, E> m;
   for (const auto& e : table) m.emplace(e.name, e.value);
   return m;
+}
+
+// The names in table order ("auto", "native", "generic").
+template <typename E, size_t N>
+std::vector<std::string> NamesOf(const EnumName<E> (&table)[N]) {
+  std::vector<std::string> v;
+  for (const auto& e : table) v.emplace_back(e.name);
+  return v;
 }
 
 }  // namespace xskit

@@ -465,7 +465,7 @@ absl::StatusOr<nlohmann::json> RunBench(const Options& o) {
   if (app) {
     f.xdp_stats = XdpStats(*app);
     auto zc = app->IsZerocopy();
-    f.bind = zc.ok() ? (*zc ? "zerocopy" : "copy") : "unknown";
+    f.bind = zc.ok() ? NameOf(kBindModeNames, *zc ? BindMode::kZerocopy : BindMode::kCopy, "?") : "unknown";
   } else {
     f.bind = "af_packet";
   }
