@@ -16,21 +16,6 @@
 
 namespace xskit::exporter {
 
-std::string ErrnoLabel(int err) {
-  if (err == 0) return "none";
-  if (err < 0) err = -err;
-  const char* name = strerrorname_np(err);
-  return name ? name : absl::StrCat("errno_", err);
-}
-
-std::string XdpActionLabel(uint32_t action) {
-  static const char* const kNames[] = {"aborted", "drop", "pass", "tx", "redirect"};
-  if (action < sizeof(kNames) / sizeof(kNames[0])) return kNames[action];
-  return absl::StrCat("action_", action);
-}
-
-std::string TxCauseLabel(uint32_t cause) { return CauseName(cause); }
-
 std::vector<double> BatchBucketBounds() {
   std::vector<double> out = {0, 1};
   for (int k = 2; k < XSK_PROBES_BATCH_BUCKETS - 1; k++) out.push_back((1u << k) - 1);

@@ -1,5 +1,6 @@
-// Small, table-tested decoders from map keys to label values (the
-// ebpf_exporter way: one function per key field, no state).
+// The exporter's own pure helpers: histogram bounds, the --interfaces
+// filter, the listen address. Key fields become labels in lib/decoders.h,
+// shared with every other view.
 #pragma once
 
 #include <cstdint>
@@ -7,17 +8,6 @@
 #include <vector>
 
 namespace xskit::exporter {
-
-// "EAGAIN", "ENOBUFS", ...; "none" for 0; "errno_<n>" when libc has no name.
-std::string ErrnoLabel(int err);
-
-// XDP action as a label: "aborted", "drop", "pass", "tx", "redirect",
-// "action_<n>" otherwise.
-std::string XdpActionLabel(uint32_t action);
-
-// enum xsk_probes_cause as the `cause` label of xsk_tx_sendmsg_errors_total
-// (the same names as the loader's JSON and docs/DESIGN.md).
-std::string TxCauseLabel(uint32_t cause);
 
 // Upper bounds ("le") of xsk_tx_descriptors_per_sendmsg, one per kernel
 // bucket except the last (+Inf): the kernel's bucket k (2..8) holds

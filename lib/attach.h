@@ -12,12 +12,16 @@
 #include "absl/status/statusor.h"
 #include <linux/types.h>  // before the shared header: it uses __u32 and friends
 #include "bpf/xsk_steer.h"
+#include "lib/enum_table.h"
 #include "lib/iface_facts.h"
 #include "lib/pins.h"
 
 namespace xskit {
 
 enum class ModeRequest { kAuto, kNative, kGeneric };
+// `--mode` of attach and check: parsed and printed from these rows.
+inline constexpr EnumName<ModeRequest> kModeRequestNames[] = {
+    {ModeRequest::kAuto, "auto"}, {ModeRequest::kNative, "native"}, {ModeRequest::kGeneric, "generic"}};
 
 struct AttachRequest {
   std::string ifname;

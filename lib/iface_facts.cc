@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "lib/errors.h"
 #include "lib/log.h"
+#include "lib/xsk_sockopts.h"
 
 #ifndef AF_XDP
 #define AF_XDP 44
@@ -125,12 +126,10 @@ absl::StatusOr<IfaceFacts> ReadIfaceFacts(absl::string_view ifname) {
 }
 
 std::vector<SockoptProbe> ProbeXskSockopts() {
-  // optname 9: XDP_MAX_TX_SKB_BUDGET (mainline since 6.17). optname 10: the
-  // copy-mode batch size of the "xsk: batch xmit in copy mode" series
-  // (XDP_GENERIC_XMIT_BATCH), not in mainline; a kernel carrying it answers.
+  // The optnames and where they come from: lib/xsk_sockopts.h.
   std::vector<SockoptProbe> out = {
-      {"XDP_MAX_TX_SKB_BUDGET", 9, false, ""},
-      {"XDP_GENERIC_XMIT_BATCH", 10, false, ""},
+      {"XDP_MAX_TX_SKB_BUDGET", kXdpMaxTxSkbBudget, false, ""},
+      {"XDP_GENERIC_XMIT_BATCH", kXdpGenericXmitBatch, false, ""},
   };
   int fd = ::socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
   if (fd < 0) {

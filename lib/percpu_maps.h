@@ -1,11 +1,15 @@
 // Reading per-CPU BPF maps from user space: the CPU count libbpf sizes
-// per-CPU values by, and whole per-CPU hash maps summed over CPUs.
+// per-CPU values by, whole per-CPU hash maps summed over CPUs, and whole
+// per-CPU arrays CPU by CPU. The only place that issues
+// BPF_MAP_LOOKUP_BATCH on a per-CPU map.
 #pragma once
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <functional>
 #include <utility>
 #include <vector>
@@ -78,6 +82,38 @@ absl::StatusOr<std::vector<std::pair<K, V>>> ReadPerCpuHash(
   }
   if (errno != ENOENT) return ErrnoError(absl::StrCat("walk ", what), errno);
   return out;
+}
+
+// Every CPU's value of every index of a per-CPU array of `entries`
+// entries: value of index i on CPU c at [i * NumPossibleCpus() + c]. One
+// BPF_MAP_LOOKUP_BATCH for the whole array; index by index where the
+// kernel has no batch operation for arrays.
+template <typename V>
+absl::StatusOr<std::vector<V>> ReadPerCpuArray(int fd, uint32_t entries, const char* what) {
+  static_assert(sizeof(V) % 8 == 0, "per-CPU values are laid out in 8-byte steps");
+  const size_t cpus = static_cast<size_t>(NumPossibleCpus());
+  std::vector<V> values(entries * cpus);
+  std::vector<uint32_t> keys(entries);
+  uint32_t count = entries, out_batch = 0;
+  LIBBPF_OPTS(bpf_map_batch_opts, opts);
+  bool batched = bpf_map_lookup_batch(fd, nullptr, &out_batch, keys.data(), values.data(),
+                                      &count, &opts) == 0 ||
+                 (errno == ENOENT && count == entries);
+  if (batched) {
+    // The kernel returns indexes in order from 0; reorder defensively.
+    bool in_order = true;
+    for (uint32_t i = 0; i < count; i++) in_order = in_order && keys[i] == i;
+    if (in_order) return values;
+    std::vector<V> sorted(entries * cpus);
+    for (uint32_t i = 0; i < count; i++)
+      if (keys[i] < entries)
+        std::copy_n(&values[i * cpus], cpus, &sorted[keys[i] * cpus]);
+    return sorted;
+  }
+  for (uint32_t i = 0; i < entries; i++)
+    if (bpf_map_lookup_elem(fd, &i, &values[i * cpus]) != 0)
+      return ErrnoError(absl::StrCat("read ", what, " index ", i), errno);
+  return values;
 }
 
 }  // namespace xskit

@@ -21,6 +21,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
+#include "lib/enums.h"
 #include "lib/errors.h"
 #include "lib/log.h"
 #include "lib/percpu_maps.h"
@@ -343,26 +344,11 @@ const char* SignalName(xsk_probes_signal s) {
 }
 
 const char* ProbeModeName(uint32_t mode) {
-  switch (mode) {
-    case XSK_PROBES_MODE_FENTRY: return "fentry";
-    case XSK_PROBES_MODE_TP_BTF: return "tp_btf";
-    case XSK_PROBES_MODE_TRACEPOINT: return "tracepoint";
-    case XSK_PROBES_MODE_DISABLED: return "disabled";
-    default: return "unavailable";
-  }
+  return NameOf(kProbeModeNames, static_cast<xsk_probes_mode>(mode), "unavailable");
 }
 
 const char* CauseName(uint32_t cause) {
-  switch (cause) {
-    case XSK_PROBES_CAUSE_BUDGET: return "budget";
-    case XSK_PROBES_CAUSE_CQ_FULL: return "cq_full";
-    case XSK_PROBES_CAUSE_SNDBUF: return "sndbuf_full";
-    case XSK_PROBES_CAUSE_DRIVER_BUSY: return "driver_busy";
-    case XSK_PROBES_CAUSE_ALLOC_FAIL: return "alloc_fail";
-    case XSK_PROBES_CAUSE_XMIT_DROP: return "xmit_drop";
-    case XSK_PROBES_CAUSE_NOT_READY: return "not_ready";
-    default: return "other";
-  }
+  return NameOf(kCauseNames, static_cast<xsk_probes_cause>(cause), "other");
 }
 
 uint32_t BatchBucketLow(int i) { return i <= 0 ? 0 : 1u << (i - 1); }

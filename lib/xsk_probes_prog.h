@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "bpf/xsk_probes.h"
+#include "lib/enum_table.h"
 #include "lib/fd.h"
 #include "lib/pins.h"
 
@@ -50,6 +51,11 @@ const char* CauseName(uint32_t cause);        // "budget", "cq_full", ...
 uint32_t BatchBucketLow(int i);
 
 enum class ProbeModeRequest { kAuto, kFentry, kTracepoint };
+// `--mode` of `probe` and `probes attach` (auto: XSKIT_PROBE_MODE, else fentry where allowed).
+inline constexpr EnumName<ProbeModeRequest> kProbeModeRequestNames[] = {
+    {ProbeModeRequest::kAuto, "auto"},
+    {ProbeModeRequest::kFentry, "fentry"},
+    {ProbeModeRequest::kTracepoint, "tracepoint"}};
 
 struct ProbeOptions {
   ProbeModeRequest mode = ProbeModeRequest::kAuto;

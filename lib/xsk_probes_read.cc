@@ -103,20 +103,8 @@ absl::StatusOr<PinnedProbes::Entries<xsk_probes_drop_key, uint64_t>> PinnedProbe
   std::map<Key, uint64_t> sums;
   for (const auto& [k, n] : hashed) sums[key_of(k)] += n;
 
-  const int cpus = NumPossibleCpus();
-  constexpr uint32_t kSlots = XSK_PROBES_DROP_SLOTS;
-  std::vector<xsk_probes_drop_slot> values(static_cast<size_t>(kSlots) * cpus);
-  std::vector<uint32_t> keys(kSlots);
-  uint32_t count = kSlots, out_batch = 0;
-  LIBBPF_OPTS(bpf_map_batch_opts, opts);
-  bool batched = bpf_map_lookup_batch(drop_slots_.get(), nullptr, &out_batch, keys.data(),
-                                      values.data(), &count, &opts) == 0 ||
-                 (errno == ENOENT && count == kSlots);
-  if (!batched) {
-    for (uint32_t i = 0; i < kSlots; i++)
-      if (bpf_map_lookup_elem(drop_slots_.get(), &i, &values[static_cast<size_t>(i) * cpus]) != 0)
-        return ErrnoError("read drop_slots", errno);
-  }
+  XSKIT_ASSIGN_OR_RETURN(auto values, ReadPerCpuArray<xsk_probes_drop_slot>(
+                                          drop_slots_.get(), XSK_PROBES_DROP_SLOTS, "drop_slots"));
   for (const auto& slot : values)
     if (slot.skbs) sums[key_of(slot.key)] += slot.skbs;
 
@@ -135,10 +123,8 @@ PinnedProbes::ReadXdpErrors() const {
 }
 
 absl::StatusOr<xsk_probes_alloc> PinnedProbes::ReadAlloc() const {
-  std::vector<xsk_probes_alloc> per_cpu(NumPossibleCpus());
-  uint32_t key = 0;
-  if (bpf_map_lookup_elem(alloc_.get(), &key, per_cpu.data()) != 0)
-    return ErrnoError("read alloc_stats", errno);
+  XSKIT_ASSIGN_OR_RETURN(auto per_cpu,
+                         ReadPerCpuArray<xsk_probes_alloc>(alloc_.get(), 1, "alloc_stats"));
   xsk_probes_alloc sum{};
   for (const auto& a : per_cpu) {
     sum.bulk_calls += a.bulk_calls;

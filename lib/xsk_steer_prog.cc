@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "lib/enums.h"
 #include "lib/errors.h"
 #include "lib/log.h"
 #include "lib/netlink.h"
@@ -23,33 +24,16 @@
 namespace xskit {
 namespace {
 
-// Per-queue counters summed over CPUs: one BPF_MAP_LOOKUP_BATCH for all
-// queues (an exporter scrape reads every queue), one lookup per queue where
-// the kernel has no batch operation for arrays.
+// Per-queue counters summed over CPUs (lib/percpu_maps.h: one batch for
+// all queues, since an exporter scrape reads every queue).
 absl::StatusOr<std::vector<xsk_steer_counters>> ReadCountersFd(int fd, uint32_t nr_queues) {
-  const int cpus = NumPossibleCpus();
-  std::vector<xsk_steer_counters> per_cpu(static_cast<size_t>(cpus) * nr_queues);
+  XSKIT_ASSIGN_OR_RETURN(auto per_cpu, ReadPerCpuArray<xsk_steer_counters>(fd, nr_queues, "counters"));
+  const size_t cpus = static_cast<size_t>(NumPossibleCpus());
   std::vector<xsk_steer_counters> out(nr_queues);
-  std::vector<uint32_t> keys(nr_queues);
-  uint32_t count = nr_queues, out_batch = 0;
-  LIBBPF_OPTS(bpf_map_batch_opts, opts);
-  bool batched = bpf_map_lookup_batch(fd, nullptr, &out_batch, keys.data(), per_cpu.data(),
-                                      &count, &opts) == 0 ||
-                 (errno == ENOENT && count == nr_queues);
-  for (uint32_t i = 0; i < nr_queues; i++) {
-    const xsk_steer_counters* row = &per_cpu[static_cast<size_t>(i) * cpus];
-    uint32_t q = i;
-    if (batched) {
-      q = keys[i];
-    } else if (bpf_map_lookup_elem(fd, &q, per_cpu.data()) != 0) {
-      return ErrnoError(absl::StrCat("read counters of queue ", q), errno);
-    } else {
-      row = per_cpu.data();
-    }
-    if (q >= nr_queues) continue;
-    for (int c = 0; c < cpus; c++)
-      for (int o = 0; o < XSK_STEER_NR_OUTCOMES; o++) out[q].packets[o] += row[c].packets[o];
-  }
+  for (uint32_t q = 0; q < nr_queues; q++)
+    for (size_t c = 0; c < cpus; c++)
+      for (int o = 0; o < XSK_STEER_NR_OUTCOMES; o++)
+        out[q].packets[o] += per_cpu[q * cpus + c].packets[o];
   return out;
 }
 
@@ -63,21 +47,11 @@ absl::Status UpdateXskMap(int map_fd, uint32_t queue, int xsk_fd) {
 }  // namespace
 
 const char* OutcomeName(xsk_steer_outcome outcome) {
-  switch (outcome) {
-    case XSK_STEER_REDIRECTED: return "redirected";
-    case XSK_STEER_PASS_NO_SOCKET: return "pass_no_socket";
-    case XSK_STEER_PASS_NO_MATCH: return "pass_no_match";
-    case XSK_STEER_REDIRECT_FAILED: return "redirect_failed";
-    default: return "unknown";
-  }
+  return NameOf(kOutcomeNames, outcome, "unknown");
 }
 
 const char* XdpModeName(uint32_t mode) {
-  switch (mode) {
-    case XSK_STEER_MODE_NATIVE: return "native";
-    case XSK_STEER_MODE_GENERIC: return "generic";
-    default: return "unknown";
-  }
+  return NameOf(kXdpModeNames, static_cast<xsk_steer_xdp_mode>(mode), "unknown");
 }
 
 std::string FilterString(const xsk_steer_filter& filter) {

@@ -2,11 +2,9 @@
 
 #include "lib/errors.h"
 
-#include <net/if.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "lib/drop_reasons.h"
+#include "lib/probe_snapshot.h"
 
 namespace xskit {
 namespace {
@@ -17,18 +15,12 @@ bool Match(const ProbeFilter& f, uint64_t netns, uint32_t ifindex) {
   return true;
 }
 
-// The interface name when it lives in our own netns.
-std::string IfName(uint64_t netns, uint32_t ifindex, uint64_t self_netns) {
-  char buf[IF_NAMESIZE] = {};
-  if (netns == self_netns && if_indextoname(ifindex, buf)) return buf;
-  return "";
-}
-
-nlohmann::json Where(uint64_t netns, uint32_t ifindex, uint64_t self_netns) {
+nlohmann::json Where(const ProbeSite& s) {
   nlohmann::json j;
-  j["netns_ino"] = netns;
-  j["ifindex"] = ifindex;
-  j["ifname"] = IfName(netns, ifindex, self_netns);
+  j["netns_ino"] = s.netns_ino;
+  j["ifindex"] = s.ifindex;
+  j["ifname"] = s.ifname;
+  j["netns"] = s.netns;
   return j;
 }
 
@@ -44,134 +36,114 @@ nlohmann::json SignalsJson(const std::vector<SignalMode>& signals) {
 }
 
 nlohmann::json ProbesReport(const PinLayout& pins, const ProbeFilter& filter) {
+  ProbeSnapshot snap = ReadProbeSnapshot(pins, SiteResolver::FromPins(pins), KernelDropReasons());
+  return ProbesJson(snap.Filter([&](const ProbeSite& s) { return Match(filter, s.netns_ino, s.ifindex); }));
+}
+
+nlohmann::json ProbesJson(const ProbeSnapshot& snap) {
   nlohmann::json j;
-  j["pin_dir"] = pins.ProbesDir();
-  if (!ProbesPinned(pins)) {
+  j["pin_dir"] = snap.dir;
+  if (!snap.attached) {
     j["attached"] = false;
-    return j;
-  }
-  auto p = PinnedProbes::Open(pins.ProbesDir());
-  if (!p.ok()) {
-    j["attached"] = false;
-    j["error"] = std::string(p.status().message());
-    j["error_code"] = static_cast<int>(ExitCodeOf(p.status()));
+    if (snap.why_not != "not attached") j["error"] = snap.why_not;
+    if (!snap.open_status.ok()) j["error_code"] = static_cast<int>(ExitCodeOf(snap.open_status));
     return j;
   }
   j["attached"] = true;
-  j["links"] = p->links();
-  j["attach_time"] = p->info().attach_time_ns / 1000000000ULL;
-  j["signals"] = SignalsJson(SignalsOf(p->info()));
-  uint64_t self = 0;
-  if (auto ns = CurrentNetns(); ns.ok()) self = ns->inode;
+  j["links"] = snap.links;
+  j["attach_time"] = snap.info.attach_time_ns / 1000000000ULL;
+  j["signals"] = SignalsJson(snap.signals);
+  for (const auto& [what, message] : snap.read_errors)
+    if (what == kPinTxStats) j["tx_error"] = message;
 
   nlohmann::json tx = nlohmann::json::array();
-  if (auto rows = p->ReadTx(); rows.ok()) {
-    for (const auto& [k, v] : *rows) {
-      if (!Match(filter, k.netns_ino, k.ifindex)) continue;
-      nlohmann::json e = Where(k.netns_ino, k.ifindex, self);
-      e["queue"] = k.queue;
-      e["calls"] = v.calls;
-      e["descs"] = v.descs;
-      e["wasted_wakeups"] = v.hist[0];
-      nlohmann::json hist = nlohmann::json::array();
-      for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++)
-        hist.push_back({{"low", BatchBucketLow(i)},
-                        {"high", i == XSK_PROBES_BATCH_BUCKETS - 1
-                                     ? nlohmann::json(nullptr)
-                                     : nlohmann::json(i <= 1 ? BatchBucketLow(i)
-                                                             : 2 * BatchBucketLow(i) - 1)},
-                        {"calls", v.hist[i]}});
-      e["batch_hist"] = std::move(hist);
-      e["errors"] = v.errors;
-      e["stalls"] = v.stalls;
-      e["poll_calls"] = v.poll_calls;
-      e["poll_descs"] = v.poll_descs;
-      e["linear_skbs"] = v.linear_skbs;
-      e["frag_skbs"] = v.frag_skbs;
-      e["alloc_fail"] = v.alloc_fail;
-      e["xmit_busy"] = v.xmit_busy;
-      e["cq_size"] = v.cq_size;
-      e["cq_pending"] = v.cq_pending;
-      e["in_flight"] = v.in_flight;
-      e["tx_budget"] = v.tx_budget;
-      tx.push_back(std::move(e));
-    }
-  } else {
-    j["tx_error"] = std::string(rows.status().message());
+  for (const auto& r : snap.tx) {
+    const xsk_probes_tx& v = r.tx;
+    nlohmann::json e = Where(r.site);
+    e["queue"] = r.queue;
+    e["calls"] = v.calls;
+    e["descs"] = v.descs;
+    e["wasted_wakeups"] = v.hist[0];
+    nlohmann::json hist = nlohmann::json::array();
+    for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++)
+      hist.push_back({{"low", BatchBucketLow(i)},
+                      {"high", i == XSK_PROBES_BATCH_BUCKETS - 1
+                                   ? nlohmann::json(nullptr)
+                                   : nlohmann::json(i <= 1 ? BatchBucketLow(i)
+                                                           : 2 * BatchBucketLow(i) - 1)},
+                      {"calls", v.hist[i]}});
+    e["batch_hist"] = std::move(hist);
+    e["errors"] = v.errors;
+    e["stalls"] = v.stalls;
+    e["poll_calls"] = v.poll_calls;
+    e["poll_descs"] = v.poll_descs;
+    e["linear_skbs"] = v.linear_skbs;
+    e["frag_skbs"] = v.frag_skbs;
+    e["alloc_fail"] = v.alloc_fail;
+    e["xmit_busy"] = v.xmit_busy;
+    e["cq_size"] = v.cq_size;
+    e["cq_pending"] = v.cq_pending;
+    e["in_flight"] = v.in_flight;
+    e["tx_budget"] = v.tx_budget;
+    tx.push_back(std::move(e));
   }
   j["tx"] = std::move(tx);
 
   nlohmann::json errs = nlohmann::json::array();
-  if (auto rows = p->ReadTxErrors(); rows.ok()) {
-    for (const auto& [k, n] : *rows) {
-      if (!Match(filter, k.q.netns_ino, k.q.ifindex)) continue;
-      nlohmann::json e = Where(k.q.netns_ino, k.q.ifindex, self);
-      e["queue"] = k.q.queue;
-      e["errno"] = k.err;
-      e["errno_name"] = k.err ? strerrorname_np(static_cast<int>(k.err)) ? strerrorname_np(static_cast<int>(k.err)) : "" : "none";
-      e["cause"] = CauseName(k.cause);
-      e["calls"] = n;
-      errs.push_back(std::move(e));
-    }
+  for (const auto& r : snap.tx_errors) {
+    nlohmann::json e = Where(r.site);
+    e["queue"] = r.queue;
+    e["errno"] = r.err;
+    e["errno_name"] = r.errno_label;
+    e["cause"] = r.cause_label;
+    e["calls"] = r.calls;
+    errs.push_back(std::move(e));
   }
   j["tx_errors"] = std::move(errs);
 
-  auto reasons = DropReasons::FromKernel();
   nlohmann::json drops = nlohmann::json::array();
-  if (auto rows = p->ReadDrops(); rows.ok()) {
-    for (const auto& [k, n] : *rows) {
-      if (!Match(filter, k.netns_ino, k.ifindex)) continue;
-      nlohmann::json e = Where(k.netns_ino, k.ifindex, self);
-      e["reason"] = k.reason;
-      e["reason_name"] = reasons.ok() ? reasons->Name(k.reason) : absl::StrCat("reason_", k.reason);
-      e["xsk"] = k.xsk != 0;
-      e["skbs"] = n;
-      drops.push_back(std::move(e));
-    }
+  for (const auto& r : snap.drops) {
+    nlohmann::json e = Where(r.site);
+    e["reason"] = r.reason;
+    e["reason_name"] = r.reason_label;
+    e["xsk"] = r.xsk;
+    e["skbs"] = r.skbs;
+    drops.push_back(std::move(e));
   }
   j["drops"] = std::move(drops);
 
   nlohmann::json xdp = nlohmann::json::array();
-  if (auto rows = p->ReadXdpErrors(); rows.ok()) {
-    for (const auto& [k, n] : *rows) {
-      if (!Match(filter, k.netns_ino, k.ifindex)) continue;
-      nlohmann::json e = Where(k.netns_ino, k.ifindex, self);
-      bool redirect = k.event == XSK_PROBES_XDP_REDIRECT_ERR;
-      e["event"] = redirect ? "redirect_err" : "exception";
-      if (redirect) {
-        e["errno"] = k.value;
-        const char* en = strerrorname_np(static_cast<int>(k.value));
-        e["errno_name"] = en ? en : "";
-      } else {
-        static const char* kActs[] = {"ABORTED", "DROP", "PASS", "TX", "REDIRECT"};
-        e["action"] = k.value < 5 ? kActs[k.value] : absl::StrCat(k.value);
-      }
-      e["events"] = n;
-      xdp.push_back(std::move(e));
+  for (const auto& r : snap.xdp_errors) {
+    nlohmann::json e = Where(r.site);
+    e["event"] = r.event_label;
+    if (r.event == XSK_PROBES_XDP_REDIRECT_ERR) {
+      e["errno"] = r.value;
+      e["errno_name"] = r.value_label;
+    } else {
+      e["action"] = r.value_label;
     }
+    e["events"] = r.events;
+    xdp.push_back(std::move(e));
   }
   j["xdp_errors"] = std::move(xdp);
 
-  if (auto a = p->ReadAlloc(); a.ok())
-    j["alloc"] = {{"bulk_calls", a->bulk_calls},
-                  {"bulk_objs", a->bulk_objs},
-                  {"napi_build_skb", a->napi_build_skb},
-                  {"napi_build_fail", a->napi_build_fail}};
+  if (snap.alloc)
+    j["alloc"] = {{"bulk_calls", snap.alloc->bulk_calls},
+                  {"bulk_objs", snap.alloc->bulk_objs},
+                  {"napi_build_skb", snap.alloc->napi_build_skb},
+                  {"napi_build_fail", snap.alloc->napi_build_fail}};
 
   nlohmann::json lat = nlohmann::json::array();
-  if (auto rows = p->ReadLatency(); rows.ok()) {
-    for (const auto& [k, v] : *rows) {
-      if (!Match(filter, k.netns_ino, k.ifindex)) continue;
-      nlohmann::json e = Where(k.netns_ino, k.ifindex, self);
-      e["queue"] = k.queue;
-      e["count"] = v.count;
-      e["sum_ns"] = v.sum_ns;
-      nlohmann::json hist = nlohmann::json::array();
-      for (int i = 0; i < XSK_PROBES_LAT_BUCKETS; i++)
-        if (v.hist[i]) hist.push_back({{"low_ns", 1ULL << i}, {"count", v.hist[i]}});
-      e["hist"] = std::move(hist);
-      lat.push_back(std::move(e));
-    }
+  for (const auto& r : snap.latency) {
+    nlohmann::json e = Where(r.site);
+    e["queue"] = r.queue;
+    e["count"] = r.latency.count;
+    e["sum_ns"] = r.latency.sum_ns;
+    nlohmann::json hist = nlohmann::json::array();
+    for (int i = 0; i < XSK_PROBES_LAT_BUCKETS; i++)
+      if (r.latency.hist[i]) hist.push_back({{"low_ns", 1ULL << i}, {"count", r.latency.hist[i]}});
+    e["hist"] = std::move(hist);
+    lat.push_back(std::move(e));
   }
   j["latency"] = std::move(lat);
   return j;
@@ -189,10 +161,11 @@ std::string RenderProbes(const nlohmann::json& p) {
   for (const auto& s : p["signals"])
     absl::StrAppend(&out, absl::StrFormat("  %-18s %-11s\n", s["signal"].get<std::string>(),
                                           s["mode"].get<std::string>()));
+  // The site as top and xsk-bench write it: "veth0", "veth0@ns1", "-".
   auto where = [](const nlohmann::json& e) {
-    std::string name = e["ifname"].get<std::string>();
-    return absl::StrCat(name.empty() ? absl::StrCat("if", e["ifindex"].get<uint32_t>()) : name,
-                        "@ns", e["netns_ino"].get<uint64_t>());
+    std::string name = e["ifname"].get<std::string>(), netns = e["netns"].get<std::string>();
+    if (name.empty()) return std::string("-");
+    return netns.empty() ? name : absl::StrCat(name, "@", netns);
   };
   for (const auto& e : p["tx"]) {
     absl::StrAppend(&out, "  tx ", where(e), " q", e["queue"].get<uint32_t>(), ": calls ",

@@ -1,6 +1,7 @@
-// The probe signals as JSON for `xsk-loader status` and `xsk-loader probe`,
-// read from the pins only (PinnedProbes). Interfaces are keyed by netns
-// inode and ifindex, as the probes see them on the socket.
+// The probe signals as JSON for `xsk-loader status` and `xsk-loader probe`:
+// a rendering of one ProbeSnapshot (lib/probe_snapshot.h), with the labels
+// every other view prints. Each row carries its site: the kernel's netns
+// inode and ifindex, and the ifname/netns names.
 #pragma once
 
 #include <cstdint>
@@ -8,6 +9,7 @@
 #include <string>
 
 #include "lib/pins.h"
+#include "lib/probe_snapshot.h"
 #include "lib/xsk_probes_prog.h"
 #include "nlohmann/json.hpp"
 
@@ -22,6 +24,9 @@ struct ProbeFilter {
 //  "drops": [...], "xdp_errors": [...], "alloc": {...}, "latency": [...]}.
 // "attached": false (and nothing else) when no probes are pinned.
 nlohmann::json ProbesReport(const PinLayout& pins, const ProbeFilter& filter = {});
+
+// The same document from a snapshot already read.
+nlohmann::json ProbesJson(const ProbeSnapshot& snap);
 
 // The per-signal modes as JSON (for `probe --json`).
 nlohmann::json SignalsJson(const std::vector<SignalMode>& signals);

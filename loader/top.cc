@@ -12,10 +12,6 @@ std::string Label(const std::string& ifname, const std::string& netns) {
   return netns.empty() ? ifname : absl::StrCat(ifname, "@", netns);
 }
 
-uint64_t U64(const nlohmann::json& j, const char* k) {
-  return j.contains(k) && j[k].is_number() ? j[k].get<uint64_t>() : 0;
-}
-
 double Rate(uint64_t cur, uint64_t prev, double dt) {
   // A counter that went backwards was reset (re-attach): count from zero.
   return dt > 0 ? static_cast<double>(cur >= prev ? cur - prev : cur) / dt : 0;
@@ -23,52 +19,36 @@ double Rate(uint64_t cur, uint64_t prev, double dt) {
 
 }  // namespace
 
-TopSample SampleFromReport(const nlohmann::json& report, double time_s,
-                           const std::map<std::string, uint64_t>& netns_ino) {
+TopSample SampleOf(const std::vector<SteerCounters>& steer, const ProbeSnapshot& p,
+                   double time_s) {
   TopSample s;
   s.time_s = time_s;
-  // (netns inode, ifindex) -> interface label, for the probe rows.
-  std::map<std::pair<uint64_t, uint32_t>, std::string> where;
-  for (const auto& i : report.value("interfaces", nlohmann::json::array())) {
-    if (i.contains("error")) continue;
-    std::string netns = i.value("netns", "");
-    std::string label = Label(i.value("ifname", ""), netns);
-    if (auto it = netns_ino.find(netns); it != netns_ino.end() && i.contains("ifindex"))
-      where[{it->second, i["ifindex"].get<uint32_t>()}] = label;
-    for (const auto& q : i.value("queues", nlohmann::json::array())) {
-      QueueCounters& c = s.queues[{label, q["queue"].get<uint32_t>()}];
-      c.redirected = U64(q, "redirected");
-      c.pass_no_socket = U64(q, "pass_no_socket");
-      c.pass_no_match = U64(q, "pass_no_match");
-      c.redirect_failed = U64(q, "redirect_failed");
+  for (const auto& i : steer) {
+    std::string label = Label(i.ifname, i.netns);
+    for (uint32_t q = 0; q < i.queues.size(); q++) {
+      QueueCounters& c = s.queues[{label, q}];
+      c.redirected = i.queues[q].packets[XSK_STEER_REDIRECTED];
+      c.pass_no_socket = i.queues[q].packets[XSK_STEER_PASS_NO_SOCKET];
+      c.pass_no_match = i.queues[q].packets[XSK_STEER_PASS_NO_MATCH];
+      c.redirect_failed = i.queues[q].packets[XSK_STEER_REDIRECT_FAILED];
     }
   }
-  const nlohmann::json& p = report.contains("probes") ? report["probes"] : nlohmann::json::object();
-  s.probes_attached = p.value("attached", false);
-  if (!s.probes_attached) return s;
-  auto label_of = [&](const nlohmann::json& e) -> std::string {
-    auto it = where.find({U64(e, "netns_ino"), static_cast<uint32_t>(U64(e, "ifindex"))});
-    if (it != where.end()) return it->second;
-    std::string name = e.value("ifname", "");
-    if (!name.empty()) return name;
-    return U64(e, "ifindex") ? absl::StrCat("if", U64(e, "ifindex"), "@ns", U64(e, "netns_ino")) : "-";
-  };
-  for (const auto& e : p.value("tx", nlohmann::json::array())) {
-    QueueCounters& c = s.queues[{label_of(e), e["queue"].get<uint32_t>()}];
+  s.probes_attached = p.attached;
+  if (!p.attached) return s;
+  for (const auto& r : p.tx) {
+    QueueCounters& c = s.queues[{r.site.Label(), r.queue}];
     c.has_tx = true;
-    c.tx_calls += U64(e, "calls");
-    c.tx_descs += U64(e, "descs");
-    c.tx_errors += U64(e, "errors") + U64(e, "stalls");
-    c.alloc_fail += U64(e, "alloc_fail");
-    c.outstanding = static_cast<uint32_t>(U64(e, "in_flight"));
+    c.tx_calls += r.tx.calls;
+    c.tx_descs += r.tx.descs;
+    c.tx_errors += r.tx.errors + r.tx.stalls;
+    c.alloc_fail += r.tx.alloc_fail;
+    c.outstanding = r.tx.in_flight;
   }
-  for (const auto& e : p.value("drops", nlohmann::json::array()))
-    s.drops[{label_of(e), e.value("reason_name", "?") + (e.value("xsk", false) ? " (AF_XDP)" : "")}] +=
-        U64(e, "skbs");
-  for (const auto& sig : p.value("signals", nlohmann::json::array()))
-    if (sig.value("mode", "") == "unavailable")
-      s.unavailable_signals.push_back(
-          absl::StrCat(sig.value("signal", "?"), " (", sig.value("reason", ""), ")"));
+  for (const auto& r : p.drops)
+    s.drops[{r.site.Label(), r.reason_label + (r.xsk ? " (AF_XDP)" : "")}] += r.skbs;
+  for (const auto& sig : p.signals)
+    if (std::string_view(ProbeModeName(sig.mode)) == "unavailable")
+      s.unavailable_signals.push_back(absl::StrCat(SignalName(sig.signal), " (", sig.reason, ")"));
   return s;
 }
 

@@ -1,6 +1,7 @@
-// `xsk-loader top`: the status report (steering counters and probe signals)
-// sampled repeatedly, turned into per-second rates per interface and queue,
-// sorted worst first. Pure functions here; the terminal loop is cmd/top.cc.
+// `xsk-loader top`: the steering counters and a probe snapshot
+// (lib/probe_snapshot.h) sampled repeatedly, turned into per-second rates
+// per interface and queue, sorted worst first. Pure functions here; the
+// terminal loop is cmd/top.cc.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +10,8 @@
 #include <tuple>
 #include <vector>
 
-#include "nlohmann/json.hpp"
+#include "lib/probe_snapshot.h"
+#include "lib/xsk_steer_prog.h"
 
 namespace xskit {
 
@@ -50,11 +52,17 @@ struct DropRow {
   uint64_t total = 0;
 };
 
-// Reads a StatusReport() document (with its "probes" section). `netns_ino`
-// maps a netns name to its inode so probe rows (keyed by inode and ifindex)
-// land on the steering interface they belong to.
-TopSample SampleFromReport(const nlohmann::json& report, double time_s,
-                           const std::map<std::string, uint64_t>& netns_ino);
+// One attached interface's steering counters, per queue.
+struct SteerCounters {
+  std::string ifname, netns;  // from the pin directory ("" netns: initial)
+  std::vector<xsk_steer_counters> queues;
+};
+
+// A sample from the steering counters and a probe snapshot read with the
+// attachments as known sites (SiteResolver::FromPins): a probe row lands on
+// the steering interface whose label (ProbeSite::Label) it carries.
+TopSample SampleOf(const std::vector<SteerCounters>& steer, const ProbeSnapshot& probes,
+                   double time_s);
 
 // Rates between two samples, worst first: redirect failures, then
 // backpressure (failed sendmsg/s), pass_no_socket, drops of AF_XDP skbs,

@@ -66,24 +66,7 @@ using testing::RunCmd;
 
 // ------------------------------------------------------------ pure logic
 
-TEST(ExporterDecoders, ErrnoAndActionLabels) {
-  struct Case {
-    int err;
-    const char* want;
-  } cases[] = {{0, "none"}, {EAGAIN, "EAGAIN"}, {-ENOBUFS, "ENOBUFS"}, {ENXIO, "ENXIO"},
-               {4000, "errno_4000"}};
-  for (const auto& c : cases) EXPECT_EQ(exporter::ErrnoLabel(c.err), c.want) << "errno " << c.err;
-  const char* actions[] = {"aborted", "drop", "pass", "tx", "redirect", "action_9"};
-  uint32_t values[] = {0, 1, 2, 3, 4, 9};
-  for (int i = 0; i < 6; i++) EXPECT_EQ(exporter::XdpActionLabel(values[i]), actions[i]);
-}
-
-TEST(ExporterDecoders, CauseLabelsFollowDesign) {
-  const char* want[] = {"other",        "budget",    "cq_full",  "sndbuf_full",
-                        "driver_busy",  "alloc_fail", "xmit_drop", "not_ready"};
-  for (uint32_t c = 0; c < 8; c++) EXPECT_EQ(exporter::TxCauseLabel(c), want[c]) << "cause " << c;
-  EXPECT_EQ(exporter::TxCauseLabel(99), "other");
-}
+// The label decoders are table-tested in the unit tier (selftests/decoders_test.cc).
 
 TEST(ExporterDecoders, HistogramBoundsMatchKernelBuckets) {
   std::vector<double> want = {0, 1, 3, 7, 15, 31, 63, 127, 255};

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <set>
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
@@ -24,34 +25,46 @@
 
 namespace xskit::bench {
 
-const char* ModeName(Mode m) {
-  switch (m) {
-    case Mode::kTxOnly: return "txonly";
-    case Mode::kRxDrop: return "rxdrop";
-    case Mode::kL2Fwd: return "l2fwd";
-  }
-  return "?";
-}
-
-const char* BackendName(Backend b) { return b == Backend::kAfXdp ? "af_xdp" : "af_packet"; }
-
 namespace {
 
 void OnSignal(int) { g_interrupted.store(true); }
 
-void AddFlags(CLI::App& app, Options& o, bool& rx, bool& l2, bool& skb, bool& native, bool& copy,
-              bool& zc, bool& af_packet, bool& no_wakeup) {
-  static bool tx_only = false;
-  app.add_flag("-t,--txonly", tx_only, "transmit only (default)");
-  app.add_flag("-r,--rxdrop", rx, "receive and drop (through xsk-loader's steering program)");
-  app.add_flag("-l,--l2fwd", l2, "receive, swap MACs, send back");
+// The values an enum's flags (EnumFlag rows) were given on the command line.
+template <typename E>
+class EnumFlags {
+ public:
+  template <size_t N>
+  void Add(CLI::App& app, const EnumFlag<E> (&rows)[N]) {
+    for (const auto& row : rows)
+      app.add_flag_callback(row.flags, [this, v = row.value] { given_.insert(v); }, row.help);
+  }
+  // The one value given other than `fallback` (xdpsock: -t with -r is -r);
+  // two such values are a usage error with `conflict`.
+  E Pick(E fallback, const char* what, const char* conflict) const {
+    std::set<E> others = given_;
+    others.erase(fallback);
+    if (others.size() > 1) throw CLI::ValidationError(what, conflict);
+    return others.empty() ? fallback : *others.begin();
+  }
+
+ private:
+  std::set<E> given_;
+};
+
+struct ChoiceFlags {
+  EnumFlags<Mode> mode;
+  EnumFlags<XdpMode> xdp;
+  EnumFlags<BindMode> bind;
+  EnumFlags<Backend> backend;
+};
+
+void AddFlags(CLI::App& app, Options& o, ChoiceFlags& choice) {
+  choice.mode.Add(app, kModeFlags);
   app.add_option("-i,--interface", o.ifname, "interface (default: a sandbox of two netns + veth)");
   app.add_option("--netns", o.netns, "run on -i inside this netns (name under /run/netns)");
   app.add_option("-q,--queue", o.queue, "queue id")->capture_default_str();
-  app.add_flag("-S,--xdp-skb", skb, "generic (SKB) XDP mode for the steering attach; forces copy");
-  app.add_flag("-N,--xdp-native", native, "native XDP mode for the steering attach");
-  app.add_flag("-c,--copy", copy, "bind in copy mode (XDP_COPY)");
-  app.add_flag("-z,--zero-copy", zc, "bind in zero-copy mode (XDP_ZEROCOPY)");
+  choice.xdp.Add(app, kXdpModeFlags);
+  choice.bind.Add(app, kBindFlags);
   app.add_option("-s,--tx-pkt-size", o.pkt_size, "packet size on the wire incl. FCS (xdpsock's -s)")
       ->capture_default_str();
   app.add_option("-f,--frame-size", o.frame_size, "umem frame size")->capture_default_str();
@@ -60,7 +73,8 @@ void AddFlags(CLI::App& app, Options& o, bool& rx, bool& l2, bool& skb, bool& na
       ->capture_default_str();
   app.add_flag("-B,--busy-poll", o.busy_poll, "busy polling (SO_PREFER_BUSY_POLL, SO_BUSY_POLL)");
   app.add_flag("-p,--poll", o.poll, "use poll() instead of sendto/recvfrom kicks");
-  app.add_flag("-m,--no-need-wakeup", no_wakeup, "turn off the need_wakeup flag (on by default)");
+  app.add_flag_callback("-m,--no-need-wakeup", [&o] { o.need_wakeup = false; },
+                        "turn off the need_wakeup flag (on by default)");
   app.add_flag("-u,--unaligned", o.unaligned, "unaligned chunk placement (XDP_UMEM_UNALIGNED_CHUNK_FLAG)");
   app.add_option("-d,--duration", o.duration_s, "seconds (default: 5 on the sandbox, else until Ctrl-C)");
   app.add_option("-C,--tx-pkt-count", o.count, "txonly: stop after this many packets");
@@ -71,7 +85,7 @@ void AddFlags(CLI::App& app, Options& o, bool& rx, bool& l2, bool& skb, bool& na
                  "copy-mode xmit batch size (XDP_GENERIC_XMIT_BATCH), where the kernel has it");
   app.add_option("--tx-budget", o.tx_budget,
                  "per-socket Tx budget (XDP_MAX_TX_SKB_BUDGET, 6.17+), where the kernel has it");
-  app.add_flag("--af-packet", af_packet, "txonly over AF_PACKET (PACKET_QDISC_BYPASS, sendmmsg of -b)");
+  choice.backend.Add(app, kBackendFlags);
   app.add_flag("--observe", o.observe, "attach xskit's probes for the run if they are not attached");
   app.add_option("--pin-root", o.pin_root, "bpffs directory of xskit's pins (default /sys/fs/bpf/xskit)");
   app.add_option("--dst-mac", o.dst_mac, "txonly on -i: destination MAC");
@@ -107,15 +121,17 @@ int main(int argc, char** argv) {
   using namespace xskit::bench;
   CLI::App app{"xsk-bench: xdpsock's experiments with the probes' explanation of the numbers"};
   Options o;
-  bool rx = false, l2 = false, skb = false, native = false, copy = false, zc = false;
-  bool af_packet = false, no_wakeup = false;
-  AddFlags(app, o, rx, l2, skb, native, copy, zc, af_packet, no_wakeup);
+  ChoiceFlags choice;
+  AddFlags(app, o, choice);
   try {
     app.parse(argc, argv);
-    if (rx + l2 > 1) throw CLI::ValidationError("mode", "choose one of -t, -r, -l");
-    if (skb && native) throw CLI::ValidationError("mode", "-S and -N exclude each other");
-    if (copy && zc) throw CLI::ValidationError("bind", "-c and -z exclude each other");
-    if (skb && zc) throw CLI::ValidationError("bind", "-S (generic XDP) has no zero-copy");
+    o.mode = choice.mode.Pick(Mode::kTxOnly, "mode", "choose one of -t, -r, -l");
+    o.xdp_mode = choice.xdp.Pick(XdpMode::kAuto, "mode", "-S and -N exclude each other");
+    o.bind = choice.bind.Pick(BindMode::kAuto, "bind", "-c and -z exclude each other");
+    o.backend = choice.backend.Pick(Backend::kAfXdp, "backend", "");
+    if (o.xdp_mode == XdpMode::kGeneric && o.bind == BindMode::kZerocopy)
+      throw CLI::ValidationError("bind", "-S (generic XDP) has no zero-copy");
+    if (o.xdp_mode == XdpMode::kGeneric) o.bind = BindMode::kCopy;  // -S forces copy
     if (o.batch == 0 || o.batch > o.ring_size)
       throw CLI::ValidationError("-b", "between 1 and --ring-size");
     CheckFrameSize(o);
@@ -123,11 +139,6 @@ int main(int argc, char** argv) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : static_cast<int>(xskit::ExitCode::kUsage);
   }
-  o.mode = rx ? Mode::kRxDrop : l2 ? Mode::kL2Fwd : Mode::kTxOnly;
-  o.backend = af_packet ? Backend::kAfPacket : Backend::kAfXdp;
-  o.xdp_mode = skb ? XdpMode::kGeneric : native ? XdpMode::kNative : XdpMode::kAuto;
-  o.bind = zc ? BindMode::kZerocopy : (copy || skb) ? BindMode::kCopy : BindMode::kAuto;
-  o.need_wakeup = !no_wakeup;
   if (o.duration_s == 0 && o.ifname.empty() && o.count == 0) o.duration_s = 5;
   xskit::InitLogging(o.log_level);
 

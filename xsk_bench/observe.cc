@@ -1,48 +1,10 @@
 #include "xsk_bench/observe.h"
 
 #include "absl/strings/str_cat.h"
-#include "lib/drop_reasons.h"
 #include "lib/errors.h"
 
 namespace xskit::bench {
-namespace {
-
-template <typename M>
-M MapDelta(const M& before, const M& after) {
-  M out;
-  for (const auto& [k, v] : after) {
-    auto it = before.find(k);
-    uint64_t d = v - (it == before.end() ? 0 : it->second);
-    if (d) out[k] = d;
-  }
-  return out;
-}
-
-}  // namespace
-
-ProbeSample Delta(const ProbeSample& b, const ProbeSample& a) {
-  ProbeSample d;
-  d.tx = a.tx;  // gauges: the newest
-  d.tx.calls = a.tx.calls - b.tx.calls;
-  d.tx.descs = a.tx.descs - b.tx.descs;
-  for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++) d.tx.hist[i] = a.tx.hist[i] - b.tx.hist[i];
-  d.tx.errors = a.tx.errors - b.tx.errors;
-  d.tx.stalls = a.tx.stalls - b.tx.stalls;
-  d.tx.linear_skbs = a.tx.linear_skbs - b.tx.linear_skbs;
-  d.tx.frag_skbs = a.tx.frag_skbs - b.tx.frag_skbs;
-  d.tx.alloc_fail = a.tx.alloc_fail - b.tx.alloc_fail;
-  d.tx.xmit_busy = a.tx.xmit_busy - b.tx.xmit_busy;
-  d.tx.poll_calls = a.tx.poll_calls - b.tx.poll_calls;
-  d.tx.poll_descs = a.tx.poll_descs - b.tx.poll_descs;
-  d.tx_errors = MapDelta(b.tx_errors, a.tx_errors);
-  d.drops = MapDelta(b.drops, a.drops);
-  d.xdp_errors = MapDelta(b.xdp_errors, a.xdp_errors);
-  d.alloc.bulk_calls = a.alloc.bulk_calls - b.alloc.bulk_calls;
-  d.alloc.bulk_objs = a.alloc.bulk_objs - b.alloc.bulk_objs;
-  d.alloc.napi_build_skb = a.alloc.napi_build_skb - b.alloc.napi_build_skb;
-  d.alloc.napi_build_fail = a.alloc.napi_build_fail - b.alloc.napi_build_fail;
-  return d;
-}
+xsk_probes_tx SampleTx(const ProbeSnapshot& s) { return s.tx.empty() ? xsk_probes_tx{} : s.tx.front().tx; }
 
 ProbeView::ProbeView(const PinLayout& pins, bool observe) : pins_(pins) {
   if (!ProbesPinned(pins_) && observe) {
@@ -82,29 +44,23 @@ bool ProbeView::Has(xsk_probes_signal s) const {
   return false;
 }
 
-ProbeSample ProbeView::Sample(const Scope& tx_scope, uint32_t queue,
-                              const std::vector<Scope>& scopes) const {
-  ProbeSample s;
-  if (!probes_) return s;
-  auto in_scopes = [&](uint64_t ns, uint32_t ifi) {
+ProbeSnapshot ProbeView::Sample(const Scope& tx_scope, uint32_t queue,
+                                const std::vector<Scope>& scopes) const {
+  if (!probes_) return {};
+  auto in_scopes = [&](const ProbeSite& site) {
     for (const auto& sc : scopes)
-      if (sc.Contains(ns, ifi)) return true;
+      if (sc.Contains(site.netns_ino, site.ifindex)) return true;
     return false;
   };
-  if (auto rows = probes_->ReadTx(); rows.ok())
-    for (const auto& [k, v] : *rows)
-      if (tx_scope.Contains(k.netns_ino, k.ifindex) && k.queue == queue) s.tx = v;
-  if (auto rows = probes_->ReadTxErrors(); rows.ok())
-    for (const auto& [k, n] : *rows)
-      if (tx_scope.Contains(k.q.netns_ino, k.q.ifindex) && k.q.queue == queue)
-        s.tx_errors[{k.err, k.cause}] += n;
-  if (auto rows = probes_->ReadDrops(); rows.ok())
-    for (const auto& [k, n] : *rows)
-      if (in_scopes(k.netns_ino, k.ifindex)) s.drops[{k.netns_ino, k.ifindex, k.reason, k.xsk}] += n;
-  if (auto rows = probes_->ReadXdpErrors(); rows.ok())
-    for (const auto& [k, n] : *rows)
-      if (in_scopes(k.netns_ino, k.ifindex)) s.xdp_errors[{k.event, k.value}] += n;
-  if (auto a = probes_->ReadAlloc(); a.ok()) s.alloc = *a;
+  auto is_tx = [&](const ProbeSite& site, uint32_t q) {
+    return tx_scope.Contains(site.netns_ino, site.ifindex) && q == queue;
+  };
+  ProbeSnapshot s = ReadProbeSnapshot(*probes_, SiteResolver::FromPins(pins_), KernelDropReasons());
+  std::erase_if(s.tx, [&](const ProbeTxRow& r) { return !is_tx(r.site, r.queue); });
+  std::erase_if(s.tx_errors, [&](const ProbeTxErrorRow& r) { return !is_tx(r.site, r.queue); });
+  std::erase_if(s.drops, [&](const ProbeDropRow& r) { return !in_scopes(r.site); });
+  std::erase_if(s.xdp_errors, [&](const ProbeXdpErrorRow& r) { return !in_scopes(r.site); });
+  s.latency.clear();
   return s;
 }
 
@@ -120,11 +76,6 @@ absl::StatusOr<SteerSample> ReadSteer(const PinnedSteer& steer, uint32_t queue) 
   if (queue < rows.size())
     for (int i = 0; i < XSK_STEER_NR_OUTCOMES; i++) s.packets[i] = rows[queue].packets[i];
   return s;
-}
-
-std::string DropReasonName(uint32_t reason) {
-  static const auto* reasons = new absl::StatusOr<DropReasons>(DropReasons::FromKernel());
-  return reasons->ok() ? (*reasons)->Name(reason) : absl::StrCat("reason_", reason);
 }
 
 }  // namespace xskit::bench

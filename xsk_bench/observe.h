@@ -1,7 +1,8 @@
 // What the kernel says about a run, read before and after it (and once per
-// interval): the probes' counters for the benchmark's interfaces (from the
-// pins, PinnedProbes), the steering counters of the receiving queue
-// (PinnedSteer), and a delta of two samples.
+// interval): a probe snapshot of the benchmark's interfaces
+// (lib/probe_snapshot.h, labelled as status and the exporter label it), the
+// steering counters of the receiving queue (PinnedSteer), and a delta of
+// two samples.
 #pragma once
 
 #include <linux/types.h>
@@ -16,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "lib/pins.h"
+#include "lib/probe_snapshot.h"
 #include "lib/xsk_probes_prog.h"
 #include "lib/xsk_steer_prog.h"
 
@@ -30,14 +32,9 @@ struct Scope {
   }
 };
 
-struct ProbeSample {
-  xsk_probes_tx tx{};  // the Tx socket's queue (counters only; gauges from the newest)
-  std::map<std::pair<uint32_t, uint32_t>, uint64_t> tx_errors;       // (errno, cause) -> calls
-  std::map<std::tuple<uint64_t, uint32_t, uint32_t, uint32_t>, uint64_t> drops;  // (netns, ifindex, reason, xsk)
-  std::map<std::pair<uint32_t, uint32_t>, uint64_t> xdp_errors;      // (event, value)
-  xsk_probes_alloc alloc{};
-};
-ProbeSample Delta(const ProbeSample& before, const ProbeSample& after);
+// The transmit counters of a ProbeView::Sample (its one Tx row; zeros
+// when the socket has not sent).
+xsk_probes_tx SampleTx(const ProbeSnapshot& s);
 
 class ProbeView {
  public:
@@ -55,9 +52,11 @@ class ProbeView {
   std::vector<SignalMode> signals() const;
   bool Has(xsk_probes_signal s) const;  // the signal has a probe mode here
 
-  // Tx of (tx_scope, queue); drops and XDP errors in any of `scopes`.
-  ProbeSample Sample(const Scope& tx_scope, uint32_t queue,
-                     const std::vector<Scope>& scopes) const;
+  // A snapshot with the rows of the run: transmit and its errors of
+  // (tx_scope, queue), drops and XDP errors in any of `scopes`. Sites are
+  // named as `status` and the exporter name them (SiteResolver::FromPins).
+  ProbeSnapshot Sample(const Scope& tx_scope, uint32_t queue,
+                       const std::vector<Scope>& scopes) const;
 
  private:
   PinLayout pins_;
@@ -72,8 +71,5 @@ struct SteerSample {
 };
 SteerSample Delta(const SteerSample& before, const SteerSample& after);
 absl::StatusOr<SteerSample> ReadSteer(const PinnedSteer& steer, uint32_t queue);
-
-// The drop reason's name from the kernel's BTF ("NO_SOCKET"), cached.
-std::string DropReasonName(uint32_t reason);
 
 }  // namespace xskit::bench

@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "lib/enum_table.h"
+
 namespace xskit::bench {
 
 enum class Mode { kTxOnly, kRxDrop, kL2Fwd };
@@ -13,8 +15,40 @@ enum class XdpMode { kAuto, kGeneric, kNative };  // -S / -N: the steering attac
 enum class BindMode { kAuto, kCopy, kZerocopy };  // -c / -z
 enum class Backend { kAfXdp, kAfPacket };
 
-const char* ModeName(Mode m);        // "txonly", "rxdrop", "l2fwd"
-const char* BackendName(Backend b);  // "af_xdp", "af_packet"
+// One table per enum (lib/enum_table.h): the names the result prints.
+inline constexpr EnumName<Mode> kModeNames[] = {
+    {Mode::kTxOnly, "txonly"}, {Mode::kRxDrop, "rxdrop"}, {Mode::kL2Fwd, "l2fwd"}};
+inline constexpr EnumName<XdpMode> kXdpModeRequestNames[] = {
+    {XdpMode::kAuto, "auto"}, {XdpMode::kGeneric, "generic"}, {XdpMode::kNative, "native"}};
+inline constexpr EnumName<BindMode> kBindModeNames[] = {
+    {BindMode::kAuto, "auto"}, {BindMode::kCopy, "copy"}, {BindMode::kZerocopy, "zerocopy"}};
+inline constexpr EnumName<Backend> kBackendNames[] = {{Backend::kAfXdp, "af_xdp"},
+                                                      {Backend::kAfPacket, "af_packet"}};
+
+// xdpsock's flags for each enum value (-t/-r/-l, -S/-N, -c/-z, --af-packet):
+// main.cc adds one flag per row, so the flags and the values they stand
+// for are written once.
+template <typename E>
+struct EnumFlag {
+  E value;
+  const char* flags;
+  const char* help;
+};
+inline constexpr EnumFlag<Mode> kModeFlags[] = {
+    {Mode::kTxOnly, "-t,--txonly", "transmit only (default)"},
+    {Mode::kRxDrop, "-r,--rxdrop", "receive and drop (through xsk-loader's steering program)"},
+    {Mode::kL2Fwd, "-l,--l2fwd", "receive, swap MACs, send back"}};
+inline constexpr EnumFlag<XdpMode> kXdpModeFlags[] = {
+    {XdpMode::kGeneric, "-S,--xdp-skb", "generic (SKB) XDP mode for the steering attach; forces copy"},
+    {XdpMode::kNative, "-N,--xdp-native", "native XDP mode for the steering attach"}};
+inline constexpr EnumFlag<BindMode> kBindFlags[] = {
+    {BindMode::kCopy, "-c,--copy", "bind in copy mode (XDP_COPY)"},
+    {BindMode::kZerocopy, "-z,--zero-copy", "bind in zero-copy mode (XDP_ZEROCOPY)"}};
+inline constexpr EnumFlag<Backend> kBackendFlags[] = {
+    {Backend::kAfPacket, "--af-packet", "txonly over AF_PACKET (PACKET_QDISC_BYPASS, sendmmsg of -b)"}};
+
+inline const char* ModeName(Mode m) { return NameOf(kModeNames, m, "?"); }
+inline const char* BackendName(Backend b) { return NameOf(kBackendNames, b, "?"); }
 
 struct Options {
   Mode mode = Mode::kTxOnly;

@@ -14,46 +14,41 @@ using json = nlohmann::json;
 
 double Div(double a, double b) { return b > 0 ? a / b : 0; }
 
-std::string ErrnoName(uint32_t e) {
-  if (e == 0) return "none";
-  const char* n = strerrorname_np(static_cast<int>(e));
-  return n ? n : absl::StrCat("errno", e);
-}
-
 std::string Pct(double share) { return absl::StrFormat("%.0f%%", share * 100); }
 
 // The probes' per-interval explanation for the live line.
-std::string ProbeLive(const ProbeView& pv, const ProbeSample& d, double dt, bool tx) {
+std::string ProbeLive(const ProbeView& pv, const ProbeSnapshot& d, double dt, bool tx) {
   if (!pv.attached()) return "probes: not attached";
   std::vector<std::string> parts;
-  if (tx && pv.Has(XSK_PROBES_SIG_BATCH) && d.tx.calls)
-    parts.push_back(absl::StrFormat("%.1f desc/sendmsg", Div(d.tx.descs, d.tx.calls)));
+  const xsk_probes_tx t = SampleTx(d);
+  if (tx && pv.Has(XSK_PROBES_SIG_BATCH) && t.calls)
+    parts.push_back(absl::StrFormat("%.1f desc/sendmsg", Div(t.descs, t.calls)));
   if (tx && pv.Has(XSK_PROBES_SIG_BACKPRESSURE)) {
-    std::map<uint32_t, uint64_t> by_cause;
-    for (const auto& [k, n] : d.tx_errors) by_cause[k.second] += n;
+    std::map<uint32_t, std::pair<std::string, uint64_t>> by_cause;
+    for (const auto& r : d.tx_errors) {
+      by_cause[r.cause].first = r.cause_label;
+      by_cause[r.cause].second += r.calls;
+    }
     std::vector<std::string> causes;
-    for (const auto& [cause, n] : by_cause)
-      causes.push_back(absl::StrCat(CauseName(cause), " ", Pct(Div(n, d.tx.calls))));
+    for (const auto& [cause, row] : by_cause)
+      causes.push_back(absl::StrCat(row.first, " ", Pct(Div(row.second, t.calls))));
     parts.push_back(causes.empty() ? "no backpressure" : absl::StrJoin(causes, " "));
   }
   if (pv.Has(XSK_PROBES_SIG_DROPS)) {
-    std::map<uint32_t, uint64_t> by_reason;
-    for (const auto& [k, n] : d.drops) by_reason[std::get<2>(k)] += n;
-    for (const auto& [reason, n] : by_reason)
-      parts.push_back(absl::StrCat("drop ", DropReasonName(reason), " ", Si(n / dt), "/s"));
+    std::map<uint32_t, std::pair<std::string, uint64_t>> by_reason;
+    for (const auto& r : d.drops) {
+      by_reason[r.reason].first = r.reason_label;
+      by_reason[r.reason].second += r.skbs;
+    }
+    for (const auto& [reason, row] : by_reason)
+      parts.push_back(absl::StrCat("drop ", row.first, " ", Si(row.second / dt), "/s"));
   }
   if (pv.Has(XSK_PROBES_SIG_XDP_ERRORS)) {
     uint64_t n = 0;
-    for (const auto& [k, v] : d.xdp_errors) n += v;
+    for (const auto& r : d.xdp_errors) n += r.events;
     if (n) parts.push_back(absl::StrCat("xdp redirect errors ", Si(n / dt), "/s"));
   }
   return absl::StrCat("probes: ", parts.empty() ? "idle" : absl::StrJoin(parts, ", "));
-}
-
-std::string IfName(const RunFacts& f, uint64_t netns, uint32_t ifindex) {
-  if (ifindex && netns == f.tx_scope.netns_ino && ifindex == f.tx_scope.ifindex) return f.tx_ep.ifname;
-  if (ifindex && netns == f.rx_scope.netns_ino && ifindex == f.rx_scope.ifindex) return f.rx_ep.ifname;
-  return absl::StrCat("if", ifindex);
 }
 
 json Rate(uint64_t packets, double secs, uint32_t pkt_size) {
@@ -99,7 +94,7 @@ void Reporter::Live(const Snapshot& prev, const Snapshot& cur, double since) con
       absl::StrAppend(&line, absl::StrFormat(" (sender %sp/s)", Si(rate(prev.tx_packets, cur.tx_packets))));
     absl::StrAppend(&line, absl::StrFormat(" | wakeups %s/s", Si(rate(prev.rx_wakeups, cur.rx_wakeups))));
   }
-  absl::StrAppend(&line, " | ", ProbeLive(probes_, Delta(prev.probes, cur.probes), dt, tx));
+  absl::StrAppend(&line, " | ", ProbeLive(probes_, cur.probes.Delta(prev.probes), dt, tx));
   std::fprintf(o_.json ? stderr : stdout, "%s\n", line.c_str());
   std::fflush(o_.json ? stderr : stdout);
 }
@@ -116,53 +111,52 @@ json Reporter::ProbesJson(const RunFacts& f) const {
   for (const auto& s : probes_.signals())
     sigs.push_back({{"signal", SignalName(s.signal)}, {"mode", ProbeModeName(s.mode)}});
   p["signals"] = sigs;
-  const ProbeSample& d = f.probes;
+  const ProbeSnapshot& d = f.probes;
+  const xsk_probes_tx dtx = SampleTx(d);
   bool tx_side = o_.mode == Mode::kTxOnly || f.generator;
   tx_side = tx_side && o_.backend == Backend::kAfXdp;  // the probes see AF_XDP sockets only
   if (tx_side && probes_.Has(XSK_PROBES_SIG_BATCH)) {
     json hist = json::array();
     for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++)
-      hist.push_back({{"low", BatchBucketLow(i)}, {"calls", d.tx.hist[i]}});
+      hist.push_back({{"low", BatchBucketLow(i)}, {"calls", dtx.hist[i]}});
     json t = {{"ifname", f.tx_ep.ifname},
-              {"sendmsg_calls", d.tx.calls},
-              {"descs", d.tx.descs},
-              {"descs_per_sendmsg", Div(d.tx.descs, d.tx.calls)},
-              {"wasted_wakeups", d.tx.hist[0]},
+              {"sendmsg_calls", dtx.calls},
+              {"descs", dtx.descs},
+              {"descs_per_sendmsg", Div(dtx.descs, dtx.calls)},
+              {"wasted_wakeups", dtx.hist[0]},
               {"batch_hist", hist},
-              {"errors", d.tx.errors},
-              {"stalls", d.tx.stalls},
-              {"cq_size", d.tx.cq_size},
-              {"tx_budget", d.tx.tx_budget}};
+              {"errors", dtx.errors},
+              {"stalls", dtx.stalls},
+              {"cq_size", dtx.cq_size},
+              {"tx_budget", dtx.tx_budget}};
     if (probes_.Has(XSK_PROBES_SIG_SKB_BUILD)) {
-      t["linear_skbs"] = d.tx.linear_skbs;
-      t["frag_skbs"] = d.tx.frag_skbs;
+      t["linear_skbs"] = dtx.linear_skbs;
+      t["frag_skbs"] = dtx.frag_skbs;
     }
-    if (probes_.Has(XSK_PROBES_SIG_DRIVER_BUSY)) t["xmit_busy"] = d.tx.xmit_busy;
+    if (probes_.Has(XSK_PROBES_SIG_DRIVER_BUSY)) t["xmit_busy"] = dtx.xmit_busy;
     p["tx"] = t;
   }
   if (tx_side && probes_.Has(XSK_PROBES_SIG_BACKPRESSURE)) {
     json bp = json::array();
-    for (const auto& [k, n] : d.tx_errors)
-      bp.push_back({{"cause", CauseName(k.second)}, {"errno", ErrnoName(k.first)},
-                    {"calls", n}, {"share_of_calls", Div(n, d.tx.calls)}});
+    for (const auto& r : d.tx_errors)
+      bp.push_back({{"cause", r.cause_label}, {"errno", r.errno_label},
+                    {"calls", r.calls}, {"share_of_calls", Div(r.calls, dtx.calls)}});
     p["backpressure"] = bp;
   }
   if (probes_.Has(XSK_PROBES_SIG_DROPS)) {
     json drops = json::array();
-    for (const auto& [k, n] : d.drops) {
-      auto [netns, ifindex, reason, xsk] = k;
-      drops.push_back({{"ifname", IfName(f, netns, ifindex)}, {"netns_ino", netns}, {"ifindex", ifindex}, {"reason", reason},
-                       {"reason_name", DropReasonName(reason)}, {"xsk", xsk != 0}, {"skbs", n}});
-    }
+    for (const auto& r : d.drops)
+      drops.push_back({{"ifname", r.site.ifname}, {"netns", r.site.netns},
+                       {"netns_ino", r.site.netns_ino}, {"ifindex", r.site.ifindex},
+                       {"reason", r.reason}, {"reason_name", r.reason_label}, {"xsk", r.xsk},
+                       {"skbs", r.skbs}});
     p["drops"] = drops;
   }
   if (probes_.Has(XSK_PROBES_SIG_XDP_ERRORS)) {
     json xe = json::array();
-    for (const auto& [k, n] : d.xdp_errors)
-      xe.push_back({{"event", k.first == XSK_PROBES_XDP_REDIRECT_ERR ? "redirect_err" : "exception"},
-                    {"value", k.first == XSK_PROBES_XDP_REDIRECT_ERR ? ErrnoName(k.second)
-                                                                      : absl::StrCat(k.second)},
-                    {"events", n}});
+    for (const auto& r : d.xdp_errors)
+      xe.push_back({{"ifname", r.site.ifname}, {"netns", r.site.netns}, {"event", r.event_label},
+                    {"value", r.value_label}, {"events", r.events}});
     p["xdp_errors"] = xe;
   }
   // Frames lost on the way, each counted once: every kfree_skb with a
@@ -175,27 +169,28 @@ json Reporter::ProbesJson(const RunFacts& f) const {
   if (probes_.Has(XSK_PROBES_SIG_DROPS) && probes_.Has(XSK_PROBES_SIG_XDP_ERRORS)) {
     const bool return_leg = o_.mode == Mode::kL2Fwd && f.generator;
     uint64_t skbs = 0, xdp_reason = 0, redirect_errs = 0, returned_dropped = 0;
-    for (const auto& [k, n] : d.drops) {
-      if (return_leg && std::get<0>(k) == f.tx_scope.netns_ino && std::get<1>(k) == f.tx_scope.ifindex) {
-        returned_dropped += n;
+    for (const auto& r : d.drops) {
+      if (return_leg && r.site.netns_ino == f.tx_scope.netns_ino && r.site.ifindex == f.tx_scope.ifindex) {
+        returned_dropped += r.skbs;
         continue;
       }
-      skbs += n;
-      if (DropReasonName(std::get<2>(k)) == "XDP") xdp_reason += n;
+      skbs += r.skbs;
+      if (r.reason_label == "XDP") xdp_reason += r.skbs;
     }
-    for (const auto& [k, n] : d.xdp_errors)
-      if (k.first == XSK_PROBES_XDP_REDIRECT_ERR) redirect_errs += n;
+    for (const auto& r : d.xdp_errors)
+      if (r.event == XSK_PROBES_XDP_REDIRECT_ERR) redirect_errs += r.events;
     p["lost_explained"] = skbs + (redirect_errs > xdp_reason ? redirect_errs - xdp_reason : 0);
     if (return_leg) p["returned_dropped_by_sender"] = returned_dropped;
   }
   json alloc = json::object();
+  const xsk_probes_alloc da = d.alloc.value_or(xsk_probes_alloc{});
   if (probes_.Has(XSK_PROBES_SIG_BULK_ALLOC)) {
-    alloc["bulk_calls"] = d.alloc.bulk_calls;
-    alloc["bulk_objs"] = d.alloc.bulk_objs;
+    alloc["bulk_calls"] = da.bulk_calls;
+    alloc["bulk_objs"] = da.bulk_objs;
   }
   if (probes_.Has(XSK_PROBES_SIG_NAPI_BUILD)) {
-    alloc["napi_build_skb"] = d.alloc.napi_build_skb;
-    alloc["napi_build_fail"] = d.alloc.napi_build_fail;
+    alloc["napi_build_skb"] = da.napi_build_skb;
+    alloc["napi_build_fail"] = da.napi_build_fail;
   }
   if (!alloc.empty()) p["alloc"] = alloc;
   return p;

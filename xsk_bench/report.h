@@ -19,7 +19,7 @@ struct RunFacts {
   uint64_t kicks = 0, rx_wakeups = 0, rx_empty_polls = 0;
   uint64_t err_eagain = 0, err_ebusy = 0, err_enobufs = 0, err_other = 0;
   uint32_t tx_consumed = 0;  // the Tx ring's consumer index at the end (starts at 0)
-  ProbeSample probes;
+  ProbeSnapshot probes;  // the run's delta
   std::optional<SteerSample> steer;
   std::string steer_mode;
   bool steer_attached_for_run = false;
@@ -37,7 +37,7 @@ class Reporter {
     double t;
     uint64_t tx_packets, rx_packets, fwd_packets, kicks, eagain, rx_wakeups;
     uint32_t tx_consumed;
-    ProbeSample probes;
+    ProbeSnapshot probes;
   };
   Reporter(const Options& o, const ProbeView& probes, bool sandbox)
       : o_(o), probes_(probes), sandbox_(sandbox) {}

@@ -24,6 +24,7 @@
 #include "lib/attach.h"
 #include "lib/errors.h"
 #include "lib/iface_facts.h"
+#include "lib/xsk_sockopts.h"
 #include "xsk/xsk_socket.h"
 #include "lib/sandbox/run.h"
 #include "lib/sandbox/packet.h"
@@ -33,9 +34,6 @@ namespace xskit::bench {
 std::atomic<bool> g_interrupted{false};
 
 namespace {
-
-constexpr int kSockoptTxBudget = 9;     // XDP_MAX_TX_SKB_BUDGET (6.17+)
-constexpr int kSockoptXmitBatch = 10;   // XDP_GENERIC_XMIT_BATCH (the copy-mode batch series)
 
 double NowS() {
   timespec ts{};
@@ -151,8 +149,8 @@ nlohmann::json ApplySockopts(const Options& o, int fd) {
                                        : "unavailable on this kernel");
     out[key] = std::move(j);
   };
-  one("tx_budget", kSockoptTxBudget, o.tx_budget);
-  one("xmit_batch", kSockoptXmitBatch, o.xmit_batch);
+  one("tx_budget", kXdpMaxTxSkbBudget, o.tx_budget);
+  one("xmit_batch", kXdpGenericXmitBatch, o.xmit_batch);
   return out;
 }
 
@@ -372,7 +370,7 @@ absl::StatusOr<nlohmann::json> RunBench(const Options& o) {
   } else {
     scopes = {rx_mode ? rx.scope : tx.scope};
   }
-  ProbeSample p0 = probes.Sample(tx.scope, o.queue, scopes);
+  ProbeSnapshot p0 = probes.Sample(tx.scope, o.queue, scopes);
   SteerSample s0{};
   if (rx.steer) {
     XSKIT_ASSIGN_OR_RETURN(s0, ReadSteer(*rx.steer, o.queue));
@@ -457,7 +455,7 @@ absl::StatusOr<nlohmann::json> RunBench(const Options& o) {
   f.err_enobufs = app_c.err_enobufs.load();
   f.err_other = app_c.err_other.load();
   f.tx_consumed = tx.sock ? RingConsumer(tx.sock->rings().tx) : 0;
-  f.probes = Delta(p0, probes.Sample(tx.scope, o.queue, scopes));
+  f.probes = probes.Sample(tx.scope, o.queue, scopes).Delta(p0);
   if (rx.steer) {
     XSKIT_ASSIGN_OR_RETURN(SteerSample s1, ReadSteer(*rx.steer, o.queue));
     f.steer = Delta(s0, s1);
@@ -467,7 +465,7 @@ absl::StatusOr<nlohmann::json> RunBench(const Options& o) {
   if (app) {
     f.xdp_stats = XdpStats(*app);
     auto zc = app->IsZerocopy();
-    f.bind = zc.ok() ? (*zc ? "zerocopy" : "copy") : "unknown";
+    f.bind = zc.ok() ? NameOf(kBindModeNames, *zc ? BindMode::kZerocopy : BindMode::kCopy, "?") : "unknown";
   } else {
     f.bind = "af_packet";
   }

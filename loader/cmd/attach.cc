@@ -13,7 +13,7 @@ namespace {
 struct AttachFlags {
   std::string ifname;
   std::string queues = "all";
-  std::string mode = "auto";
+  ModeRequest mode = ModeRequest::kAuto;
   std::optional<std::string> match;  // given empty: a usage error, never "no filter"
   bool zerocopy = false;
   bool force = false;
@@ -28,9 +28,7 @@ absl::Status RunAttach(const AttachFlags& flags, const GlobalOptions& global) {
   req.zerocopy = flags.zerocopy;
   req.force = flags.force;
   req.dp_pin = flags.dp_pin;
-  req.mode = flags.mode == "native"    ? ModeRequest::kNative
-             : flags.mode == "generic" ? ModeRequest::kGeneric
-                                       : ModeRequest::kAuto;
+  req.mode = flags.mode;
   XSKIT_ASSIGN_OR_RETURN(req.queues, ParseQueueList(flags.queues));
   if (flags.match) {
     XSKIT_ASSIGN_OR_RETURN(req.filter, ParseMatch(*flags.match));
@@ -78,9 +76,8 @@ void RegisterAttach(CLI::App& app, GlobalOptions& global, absl::Status* result) 
   cmd->add_option("iface", flags->ifname, "interface")->required();
   cmd->add_option("--queues", flags->queues, "queues to steer: all, 0-3, 0,2,5-7")
       ->capture_default_str();
-  cmd->add_option("--mode", flags->mode, "XDP mode: auto picks native where the driver has it")
-      ->check(CLI::IsMember({"auto", "native", "generic"}))
-      ->capture_default_str();
+  AddEnumOption(cmd, "--mode", flags->mode, kModeRequestNames,
+                "XDP mode: auto picks native where the driver has it");
   cmd->add_option("--match", flags->match,
                   "steer only matching packets: PROTO[:PORT][,...], e.g. udp:4791");
   cmd->add_flag("--zerocopy", flags->zerocopy, "sockets bind in zero-copy mode (native only)");

@@ -2,6 +2,7 @@
 
 #include "loader/cmd/commands.h"
 #include "absl/strings/str_cat.h"
+#include "lib/attach.h"
 #include "lib/errors.h"
 #include "loader/preflight.h"
 
@@ -10,13 +11,13 @@ namespace {
 
 struct CheckFlags {
   std::string ifname;
-  std::string mode = "auto";
+  ModeRequest mode = ModeRequest::kAuto;
   bool zerocopy = false;
   bool json = false;
 };
 
 absl::Status RunCheck(const CheckFlags& flags) {
-  PreflightOptions opts{.want_native = flags.mode == "native", .want_zerocopy = flags.zerocopy};
+  PreflightOptions opts{.want_native = flags.mode == ModeRequest::kNative, .want_zerocopy = flags.zerocopy};
   XSKIT_ASSIGN_OR_RETURN(auto findings, Preflight(flags.ifname, opts));
   if (flags.json)
     std::printf("%s\n", FindingsJson(flags.ifname, findings).dump(2).c_str());
@@ -34,8 +35,7 @@ void RegisterCheck(CLI::App& app, GlobalOptions& /*global*/, absl::Status* resul
   auto flags = std::make_shared<CheckFlags>();
   CLI::App* cmd = app.add_subcommand("check", "preflight: is IFACE ready for AF_XDP, and what will it get");
   cmd->add_option("iface", flags->ifname, "interface")->required();
-  cmd->add_option("--mode", flags->mode, "the mode attach would be asked for")
-      ->check(CLI::IsMember({"auto", "native", "generic"}));
+  AddEnumOption(cmd, "--mode", flags->mode, kModeRequestNames, "the mode attach would be asked for");
   cmd->add_flag("--zerocopy", flags->zerocopy, "check as if attach got --zerocopy");
   cmd->add_flag("--json", flags->json, "print JSON");
   cmd->callback([flags, result] { *result = RunCheck(*flags); });

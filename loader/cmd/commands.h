@@ -7,6 +7,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
+#include "lib/enum_table.h"
 
 namespace xskit {
 
@@ -14,6 +15,20 @@ struct GlobalOptions {
   std::optional<std::string> pin_root;
   std::string log_level = "warn";
 };
+
+// An option whose value is one of an enum table's names (lib/enum_table.h),
+// stored as the enum: the table's names are what --help lists and what
+// parses (CLI11's CheckedTransformer over the table; numbers are refused),
+// `dflt` is shown as the default.
+template <typename E, size_t N>
+CLI::Option* AddEnumOption(CLI::App* cmd, const std::string& name, E& out,
+                           const EnumName<E> (&table)[N], const std::string& help) {
+  return cmd->add_option(name, out, help)
+      ->transform(CLI::CheckedTransformer(CliMap(table)).description(""))
+      ->transform(CLI::IsMember(NamesOf(table)))  // transforms run last-added first: names only
+      ->type_name("TEXT")
+      ->default_str(NameOf(table, out, ""));
+}
 
 // Each Register* adds a subcommand whose callback stores its outcome in
 // *result.

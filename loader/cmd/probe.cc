@@ -16,15 +16,13 @@ namespace {
 struct ProbeFlags {
   bool json = false;
   bool latency = false;
-  std::string mode = "auto";
+  ProbeModeRequest mode = ProbeModeRequest::kAuto;
 };
 
 ProbeOptions OptionsOf(const ProbeFlags& f) {
   ProbeOptions o;
   o.latency = f.latency;
-  o.mode = f.mode == "fentry"       ? ProbeModeRequest::kFentry
-           : f.mode == "tracepoint" ? ProbeModeRequest::kTracepoint
-                                    : ProbeModeFromEnv();
+  o.mode = f.mode == ProbeModeRequest::kAuto ? ProbeModeFromEnv() : f.mode;
   return o;
 }
 
@@ -76,9 +74,8 @@ absl::Status RunProbesDetach(const GlobalOptions& global) {
 }
 
 void AddProbeOptions(CLI::App* cmd, ProbeFlags* f) {
-  cmd->add_option("--mode", f->mode, "probe mode: auto (fentry where allowed), fentry, tracepoint")
-      ->check(CLI::IsMember({"auto", "fentry", "tracepoint"}))
-      ->capture_default_str();
+  AddEnumOption(cmd, "--mode", f->mode, kProbeModeRequestNames,
+                "probe mode: auto (fentry where allowed), fentry, tracepoint");
   cmd->add_flag("--latency", f->latency,
                 "also measure completion latency (fentry only; per-skb hash work)");
 }

@@ -6,7 +6,6 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -15,10 +14,11 @@
 #include <cstdio>
 #include <ctime>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "loader/cmd/commands.h"
 #include "lib/errors.h"
+#include "lib/pins.h"
+#include "lib/probe_snapshot.h"
+#include "lib/xsk_steer_prog.h"
 #include "loader/sockets_report.h"
 #include "loader/status_report.h"
 #include "loader/top.h"
@@ -35,25 +35,18 @@ double Now() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-uint64_t InodeOf(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
-}
-
-// netns name (as in the pin directory) -> inode, for the probe rows.
-std::map<std::string, uint64_t> NetnsInodes(const nlohmann::json& report) {
-  std::map<std::string, uint64_t> m;
-  m[""] = InodeOf("/proc/1/ns/net");
-  for (const auto& i : report.value("interfaces", nlohmann::json::array())) {
-    std::string ns = i.value("netns", "");
-    if (ns.empty() || m.count(ns)) continue;
-    uint64_t ino = 0;
-    if (absl::StartsWith(ns, "ns") && absl::SimpleAtoi(ns.substr(2), &ino))
-      m[ns] = ino;
-    else
-      m[ns] = InodeOf("/run/netns/" + ns);
+// Every attachment's steering counters; an unreadable one is left out
+// (status names it).
+std::vector<SteerCounters> ReadSteer(const PinLayout& pins) {
+  std::vector<SteerCounters> out;
+  for (const auto& dir : pins.ListIfaceDirs()) {
+    auto steer = PinnedSteer::Open(pins.IfaceDir(dir));
+    if (!steer.ok()) continue;
+    auto counters = steer->ReadCounters();
+    IfaceDirParts parts = ParseIfaceDirName(dir);
+    out.push_back({parts.ifname, parts.netns, counters.ok() ? *counters : std::vector<xsk_steer_counters>{}});
   }
-  return m;
+  return out;
 }
 
 // Raw, no-echo input and the alternate screen while alive.
@@ -125,11 +118,15 @@ absl::Status RunTop(const TopFlags& flags, const GlobalOptions& global) {
   XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(global.pin_root));
   nlohmann::json socks, prev_socks;  // the AF_XDP socket rows of the last two samples
   auto sample = [&]() -> absl::StatusOr<TopSample> {
+    // The socket rows and the pins' validation come with the status report;
+    // the counters from the typed snapshots.
     XSKIT_ASSIGN_OR_RETURN(nlohmann::json report, StatusReport(pins, ""));
     XSKIT_RETURN_IF_ERROR(ForeignPinsIn(report));
     prev_socks = std::move(socks);
     socks = report.value("sockets", nlohmann::json::object());
-    return SampleFromReport(report, Now(), NetnsInodes(report));
+    ProbeSnapshot probes =
+        ReadProbeSnapshot(pins, SiteResolver::FromPins(pins), KernelDropReasons());
+    return SampleOf(ReadSteer(pins), probes, Now());
   };
   XSKIT_ASSIGN_OR_RETURN(TopSample prev, sample());
 

@@ -161,17 +161,23 @@ TEST(TopRowsTest, RatesAndWorstFirst) {
 }
 
 TEST(TopRowsTest, SampleJoinsProbeRowsToTheirInterface) {
-  auto report = nlohmann::json::parse(R"({
-    "interfaces": [{"ifname": "veth0", "netns": "ns1", "ifindex": 7,
-                    "queues": [{"queue": 0, "redirected": 5, "pass_no_socket": 0,
-                                "pass_no_match": 1, "redirect_failed": 0}]}],
-    "probes": {"attached": true,
-               "signals": [{"signal": "completion_latency", "mode": "unavailable", "reason": "off"}],
-               "tx": [{"netns_ino": 4026532000, "ifindex": 7, "ifname": "", "queue": 0, "calls": 3,
-                       "descs": 9, "errors": 1, "stalls": 0, "alloc_fail": 0, "in_flight": 2}],
-               "drops": [{"netns_ino": 4026532000, "ifindex": 7, "ifname": "", "reason_name": "NO_SOCKET",
-                          "xsk": false, "skbs": 4}]}})");
-  TopSample s = SampleFromReport(report, 1.0, {{"ns1", 4026532000}});
+  // The probe rows are named by the attachments (SiteResolver), so a row of
+  // (netns inode, ifindex) of veth0 in ns1 lands on veth0@ns1's queue.
+  SiteResolver sites({{4026532000, 7, "veth0", "ns1"}}, 4026531840);
+  xsk_steer_counters q0{};
+  q0.packets[XSK_STEER_REDIRECTED] = 5;
+  q0.packets[XSK_STEER_PASS_NO_MATCH] = 1;
+  ProbeSnapshot p;
+  p.attached = true;
+  p.signals.push_back({XSK_PROBES_SIG_LATENCY, XSK_PROBES_MODE_UNAVAILABLE, "off"});
+  xsk_probes_tx tx{};
+  tx.calls = 3;
+  tx.descs = 9;
+  tx.errors = 1;
+  tx.in_flight = 2;
+  p.tx.push_back({sites.Resolve(4026532000, 7), 0, tx});
+  p.drops.push_back({sites.Resolve(4026532000, 7), 3, false, "NO_SOCKET", 4});
+  TopSample s = SampleOf({{"veth0", "ns1", {q0}}}, p, 1.0);
   ASSERT_EQ(s.queues.size(), 1u) << "the probe row joined veth0@ns1 queue 0";
   const QueueCounters& q = s.queues.begin()->second;
   EXPECT_EQ(std::get<0>(s.queues.begin()->first), "veth0@ns1");

@@ -1,0 +1,249 @@
+#include "lib/probe_snapshot.h"
+
+#include <net/if.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "lib/decoders.h"
+#include "lib/drop_reasons.h"
+#include "lib/xsk_steer_prog.h"
+
+namespace xskit {
+namespace {
+
+// Names of the namespaces under /run/netns by inode (a stat each: no
+// privilege needed, unlike entering them to read device names).
+std::map<uint64_t, std::string> NetnsNames() {
+  std::map<uint64_t, std::string> names;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator("/run/netns", ec)) {
+    struct stat st {};
+    if (::stat(e.path().c_str(), &st) == 0) names[st.st_ino] = e.path().filename().string();
+  }
+  return names;
+}
+
+// Counter difference; a counter that went backwards was reset: from zero.
+uint64_t Since(uint64_t cur, uint64_t prev) { return cur >= prev ? cur - prev : cur; }
+
+using SiteKey = std::pair<uint64_t, uint32_t>;
+SiteKey KeyOf(const ProbeSite& s) { return {s.netns_ino, s.ifindex}; }
+
+}  // namespace
+
+std::string ProbeSite::Label() const {
+  if (ifname.empty()) return "-";
+  return netns.empty() ? ifname : absl::StrCat(ifname, "@", netns);
+}
+
+SiteResolver::SiteResolver(std::vector<KnownIface> known, uint64_t self_netns)
+    : known_(std::move(known)), netns_names_(NetnsNames()), self_netns_(self_netns) {
+  for (size_t i = 0; i < known_.size(); i++) {
+    by_key_[{known_[i].netns_ino, known_[i].ifindex}] = i;
+    by_index_[known_[i].ifindex].push_back(i);
+  }
+}
+
+SiteResolver SiteResolver::FromPins(const PinLayout& pins) {
+  std::vector<KnownIface> known;
+  for (const auto& dir : pins.ListIfaceDirs()) {
+    auto steer = PinnedSteer::Open(pins.IfaceDir(dir));
+    if (!steer.ok()) continue;
+    auto link = steer->Link();
+    if (!link.pinned || link.ifindex == 0) continue;  // the device is gone
+    IfaceDirParts parts = ParseIfaceDirName(dir);
+    known.push_back({steer->info().netns_ino, link.ifindex, parts.ifname, parts.netns});
+  }
+  uint64_t self = 0;
+  if (auto ns = CurrentNetns(); ns.ok()) self = ns->inode;
+  return SiteResolver(std::move(known), self);
+}
+
+ProbeSite SiteResolver::Resolve(uint64_t netns_ino, uint32_t ifindex) const {
+  ProbeSite s;
+  s.netns_ino = netns_ino;
+  s.ifindex = ifindex;
+  const KnownIface* k = nullptr;
+  if (netns_ino == 0) {
+    auto it = by_index_.find(ifindex);
+    if (it != by_index_.end() && it->second.size() == 1) k = &known_[it->second[0]];
+  } else if (auto it = by_key_.find({netns_ino, ifindex}); it != by_key_.end()) {
+    k = &known_[it->second];
+  }
+  if (k) {
+    s.ifname = k->ifname;
+    s.netns = k->netns;
+    s.attached = true;
+    return s;
+  }
+  bool own = netns_ino == self_netns_ || netns_ino == 0;
+  if (!own) {
+    auto it = netns_names_.find(netns_ino);
+    s.netns = it != netns_names_.end() ? it->second : absl::StrCat("ns", netns_ino);
+  }
+  char buf[IF_NAMESIZE] = {};
+  if (ifindex != 0)
+    s.ifname = own && if_indextoname(ifindex, buf) ? std::string(buf) : absl::StrCat("if", ifindex);
+  return s;
+}
+
+bool ProbeSnapshot::Has(xsk_probes_signal s) const {
+  if (!attached || static_cast<uint32_t>(s) >= info.nr_signals) return false;
+  uint32_t m = info.signals[s].mode;
+  return m == XSK_PROBES_MODE_FENTRY || m == XSK_PROBES_MODE_TP_BTF ||
+         m == XSK_PROBES_MODE_TRACEPOINT;
+}
+
+ProbeSnapshot ProbeSnapshot::Filter(const std::function<bool(const ProbeSite&)>& keep) const {
+  ProbeSnapshot out = *this;
+  auto prune = [&](auto& rows) {
+    std::erase_if(rows, [&](const auto& r) { return !keep(r.site); });
+  };
+  prune(out.tx);
+  prune(out.tx_errors);
+  prune(out.drops);
+  prune(out.xdp_errors);
+  prune(out.latency);
+  return out;
+}
+
+ProbeSnapshot ProbeSnapshot::Delta(const ProbeSnapshot& b) const {
+  ProbeSnapshot d = *this;
+  {
+    std::map<std::tuple<SiteKey, uint32_t>, const xsk_probes_tx*> prev;
+    for (const auto& r : b.tx) prev[{KeyOf(r.site), r.queue}] = &r.tx;
+    for (auto& r : d.tx) {
+      auto it = prev.find({KeyOf(r.site), r.queue});
+      if (it == prev.end()) continue;
+      const xsk_probes_tx& p = *it->second;
+      xsk_probes_tx& t = r.tx;  // gauges (gauge_ns, cq_*, in_flight, tx_budget) stay
+      t.calls = Since(t.calls, p.calls);
+      t.descs = Since(t.descs, p.descs);
+      for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++) t.hist[i] = Since(t.hist[i], p.hist[i]);
+      t.errors = Since(t.errors, p.errors);
+      t.stalls = Since(t.stalls, p.stalls);
+      t.linear_skbs = Since(t.linear_skbs, p.linear_skbs);
+      t.frag_skbs = Since(t.frag_skbs, p.frag_skbs);
+      t.alloc_fail = Since(t.alloc_fail, p.alloc_fail);
+      t.xmit_busy = Since(t.xmit_busy, p.xmit_busy);
+      t.poll_calls = Since(t.poll_calls, p.poll_calls);
+      t.poll_descs = Since(t.poll_descs, p.poll_descs);
+    }
+  }
+  // Rows keyed by more than their site: subtract, and keep what moved.
+  auto counted = [](auto& rows, const auto& before, auto key, auto field) {
+    std::map<decltype(key(rows.front())), uint64_t> prev;
+    for (const auto& r : before) prev[key(r)] += r.*field;
+    for (auto& r : rows)
+      if (auto it = prev.find(key(r)); it != prev.end()) r.*field = Since(r.*field, it->second);
+    std::erase_if(rows, [&](const auto& r) { return r.*field == 0; });
+  };
+  if (!d.tx_errors.empty())
+    counted(d.tx_errors, b.tx_errors,
+            [](const ProbeTxErrorRow& r) { return std::make_tuple(KeyOf(r.site), r.queue, r.err, r.cause); },
+            &ProbeTxErrorRow::calls);
+  if (!d.drops.empty())
+    counted(d.drops, b.drops,
+            [](const ProbeDropRow& r) { return std::make_tuple(KeyOf(r.site), r.reason, r.xsk); },
+            &ProbeDropRow::skbs);
+  if (!d.xdp_errors.empty())
+    counted(d.xdp_errors, b.xdp_errors,
+            [](const ProbeXdpErrorRow& r) { return std::make_tuple(KeyOf(r.site), r.event, r.value); },
+            &ProbeXdpErrorRow::events);
+  {
+    std::map<std::tuple<SiteKey, uint32_t>, const xsk_probes_latency*> prev;
+    for (const auto& r : b.latency) prev[{KeyOf(r.site), r.queue}] = &r.latency;
+    for (auto& r : d.latency) {
+      auto it = prev.find({KeyOf(r.site), r.queue});
+      if (it == prev.end()) continue;
+      for (int i = 0; i < XSK_PROBES_LAT_BUCKETS; i++)
+        r.latency.hist[i] = Since(r.latency.hist[i], it->second->hist[i]);
+      r.latency.count = Since(r.latency.count, it->second->count);
+      r.latency.sum_ns = Since(r.latency.sum_ns, it->second->sum_ns);
+    }
+  }
+  if (d.alloc && b.alloc) {
+    d.alloc->bulk_calls = Since(d.alloc->bulk_calls, b.alloc->bulk_calls);
+    d.alloc->bulk_objs = Since(d.alloc->bulk_objs, b.alloc->bulk_objs);
+    d.alloc->napi_build_skb = Since(d.alloc->napi_build_skb, b.alloc->napi_build_skb);
+    d.alloc->napi_build_fail = Since(d.alloc->napi_build_fail, b.alloc->napi_build_fail);
+  }
+  return d;
+}
+
+ProbeSnapshot ReadProbeSnapshot(const PinnedProbes& p, const SiteResolver& sites,
+                                const DropReasons* reasons) {
+  ProbeSnapshot s;
+  s.attached = true;
+  s.dir = p.dir();
+  s.links = p.links();
+  s.info = p.info();
+  s.signals = SignalsOf(s.info);
+  auto failed = [&](const char* what, const absl::Status& st) {
+    s.read_errors.emplace_back(what, std::string(st.message()));
+  };
+  if (auto rows = p.ReadTx(); rows.ok()) {
+    for (const auto& [k, v] : *rows) s.tx.push_back({sites.Resolve(k.netns_ino, k.ifindex), k.queue, v});
+  } else {
+    failed(kPinTxStats, rows.status());
+  }
+  if (auto rows = p.ReadTxErrors(); rows.ok()) {
+    for (const auto& [k, n] : *rows)
+      s.tx_errors.push_back({sites.Resolve(k.q.netns_ino, k.q.ifindex), k.q.queue, k.err, k.cause,
+                             ErrnoLabel(static_cast<int>(k.err)), CauseLabel(k.cause), n});
+  } else {
+    failed(kPinTxErrors, rows.status());
+  }
+  if (auto rows = p.ReadDrops(); rows.ok()) {
+    for (const auto& [k, n] : *rows)
+      s.drops.push_back({sites.Resolve(k.netns_ino, k.ifindex), k.reason, k.xsk != 0,
+                         DropReasonLabel(reasons, k.reason), n});
+  } else {
+    failed(kPinDrops, rows.status());
+  }
+  if (auto rows = p.ReadXdpErrors(); rows.ok()) {
+    for (const auto& [k, n] : *rows)
+      s.xdp_errors.push_back({sites.Resolve(k.netns_ino, k.ifindex), k.event, k.value,
+                              XdpEventLabel(k.event), XdpValueLabel(k.event, k.value), n});
+  } else {
+    failed(kPinXdpErrors, rows.status());
+  }
+  if (auto rows = p.ReadLatency(); rows.ok()) {
+    for (const auto& [k, v] : *rows)
+      s.latency.push_back({sites.Resolve(k.netns_ino, k.ifindex), k.queue, v});
+  } else {
+    failed(kPinLatency, rows.status());
+  }
+  if (auto a = p.ReadAlloc(); a.ok())
+    s.alloc = *a;
+  else
+    failed(kPinAllocStats, a.status());
+  return s;
+}
+
+ProbeSnapshot ReadProbeSnapshot(const PinLayout& pins, const SiteResolver& sites,
+                                const DropReasons* reasons) {
+  ProbeSnapshot s;
+  s.dir = pins.ProbesDir();
+  if (!ProbesPinned(pins)) {
+    s.why_not = "not attached";
+    return s;
+  }
+  auto p = PinnedProbes::Open(pins.ProbesDir());
+  if (!p.ok()) {
+    s.why_not = std::string(p.status().message());
+    s.open_status = p.status();
+    return s;
+  }
+  return ReadProbeSnapshot(*p, sites, reasons);
+}
+
+const DropReasons* KernelDropReasons() {
+  static const auto* reasons = new absl::StatusOr<DropReasons>(DropReasons::FromKernel());
+  return reasons->ok() ? &**reasons : nullptr;
+}
+
+}  // namespace xskit

@@ -1,0 +1,203 @@
+// Tier `unit`: the decoders every view labels through (lib/decoders.h) and
+// the enum tables that print and parse (lib/enums.h), as tables of input
+// and wanted label (ebpf_exporter's decoder/*_test.go style), plus the
+// snapshot's Delta and site names.
+#include <bpf/btf.h>
+#include <linux/types.h>
+
+#include <cerrno>
+#include <memory>
+
+#include "gtest/gtest.h"
+#include "lib/decoders.h"
+#include "lib/drop_reasons.h"
+#include "lib/enums.h"
+#include "lib/probe_snapshot.h"
+#include "lib/xsk_probes_prog.h"
+#include "lib/xsk_steer_prog.h"
+
+namespace xskit {
+namespace {
+
+TEST(Decoders, Errno) {
+  struct Case {
+    int in;
+    const char* want;
+  } cases[] = {
+      {0, "none"},          {EAGAIN, "EAGAIN"},   {-ENOBUFS, "ENOBUFS"}, {ENXIO, "ENXIO"},
+      {EBUSY, "EBUSY"},     {ENETDOWN, "ENETDOWN"}, {4000, "errno_4000"}, {-4000, "errno_4000"},
+  };
+  for (const auto& c : cases) EXPECT_EQ(ErrnoLabel(c.in), c.want) << "errno " << c.in;
+}
+
+TEST(Decoders, XdpAction) {
+  struct Case {
+    uint32_t in;
+    const char* want;
+  } cases[] = {{0, "aborted"}, {1, "drop"}, {2, "pass"}, {3, "tx"}, {4, "redirect"},
+               {5, "action_5"}, {9, "action_9"}};
+  for (const auto& c : cases) EXPECT_EQ(XdpActionLabel(c.in), c.want) << "action " << c.in;
+}
+
+TEST(Decoders, Cause) {
+  struct Case {
+    uint32_t in;
+    const char* want;
+  } cases[] = {{XSK_PROBES_CAUSE_OTHER, "other"},           {XSK_PROBES_CAUSE_BUDGET, "budget"},
+               {XSK_PROBES_CAUSE_CQ_FULL, "cq_full"},       {XSK_PROBES_CAUSE_SNDBUF, "sndbuf_full"},
+               {XSK_PROBES_CAUSE_DRIVER_BUSY, "driver_busy"}, {XSK_PROBES_CAUSE_ALLOC_FAIL, "alloc_fail"},
+               {XSK_PROBES_CAUSE_XMIT_DROP, "xmit_drop"},   {XSK_PROBES_CAUSE_NOT_READY, "not_ready"},
+               {XSK_PROBES_NR_CAUSES, "other"},             {99, "other"}};
+  for (const auto& c : cases) {
+    EXPECT_EQ(CauseLabel(c.in), c.want) << "cause " << c.in;
+    EXPECT_EQ(CauseName(c.in), std::string(c.want)) << "CauseName prints from the same table";
+  }
+}
+
+TEST(Decoders, XdpEventAndValue) {
+  struct Case {
+    uint32_t event, value;
+    const char* want_event;
+    const char* want_value;
+  } cases[] = {
+      {XSK_PROBES_XDP_REDIRECT_ERR, ENETDOWN, "redirect_err", "ENETDOWN"},
+      {XSK_PROBES_XDP_REDIRECT_ERR, 4000, "redirect_err", "errno_4000"},
+      {XSK_PROBES_XDP_EXCEPTION, 0, "exception", "aborted"},
+      {XSK_PROBES_XDP_EXCEPTION, 7, "exception", "action_7"},
+      {5, 1, "event_5", "drop"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(XdpEventLabel(c.event), c.want_event) << "event " << c.event;
+    EXPECT_EQ(XdpValueLabel(c.event, c.value), c.want_value) << "event " << c.event << " value " << c.value;
+  }
+}
+
+// A BTF with the kernel's two enums, as a kernel would carry them.
+std::unique_ptr<btf, void (*)(btf*)> FakeDropBtf() {
+  std::unique_ptr<btf, void (*)(btf*)> b(btf__new_empty(), btf__free);
+  int core = btf__add_enum(b.get(), "skb_drop_reason", 4);
+  btf__add_enum_value(b.get(), "SKB_DROP_REASON_NOT_SPECIFIED", 2);
+  btf__add_enum_value(b.get(), "SKB_DROP_REASON_NO_SOCKET", 3);
+  btf__add_enum_value(b.get(), "SKB_DROP_REASON_XDP", 90);
+  btf__add_enum_value(b.get(), "SKB_DROP_REASON_MAX", 120);
+  (void)core;
+  btf__add_enum(b.get(), "skb_drop_reason_subsys", 4);
+  btf__add_enum_value(b.get(), "SKB_DROP_REASON_SUBSYS_CORE", 0);
+  btf__add_enum_value(b.get(), "SKB_DROP_REASON_SUBSYS_OPENVSWITCH", 3);
+  btf__add_enum(b.get(), "ovs_drop_reason", 4);
+  btf__add_enum_value(b.get(), "OVS_DROP_LAST_ACTION", (3u << 16) | 1);
+  return b;
+}
+
+TEST(Decoders, DropReason) {
+  auto b = FakeDropBtf();
+  ASSERT_TRUE(b);
+  DropReasons reasons = DropReasons::FromBtf(b.get());
+  struct Case {
+    uint32_t in;
+    const char* want;
+    const char* want_without_btf;
+  } cases[] = {
+      {3, "NO_SOCKET", "reason_3"},
+      {90, "XDP", "reason_90"},
+      {77, "reason_77", "reason_77"},
+      {(3u << 16) | 1, "OPENVSWITCH:OVS_DROP_LAST_ACTION", "reason_196609"},
+      {(3u << 16) | 9, "OPENVSWITCH:9", "reason_196617"},
+      {(5u << 16) | 2, "SUBSYS_5:2", "reason_327682"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(DropReasonLabel(&reasons, c.in), c.want) << "reason " << c.in;
+    EXPECT_EQ(DropReasonLabel(nullptr, c.in), c.want_without_btf) << "reason " << c.in << " without BTF";
+  }
+}
+
+// Each table prints and parses with the same rows: every name parses back
+// to its value, no name twice, and the CLI map holds exactly the names.
+template <typename E, size_t N>
+void ExpectRoundTrip(const EnumName<E> (&table)[N], const char* what) {
+  auto cli = CliMap(table);
+  EXPECT_EQ(cli.size(), N) << what << ": a name appears twice";
+  for (const auto& row : table) {
+    EXPECT_EQ(ValueOf(table, row.name), row.value) << what << " " << row.name;
+    EXPECT_STREQ(NameOf(table, row.value, "?"), row.name) << what;
+    EXPECT_EQ(cli.at(row.name), row.value) << what;
+  }
+  EXPECT_FALSE(ValueOf(table, "no-such-name").has_value()) << what;
+}
+
+TEST(EnumTables, PrintAndParseFromOneTable) {
+  ExpectRoundTrip(kOutcomeNames, "outcome");
+  ExpectRoundTrip(kXdpModeNames, "xdp mode");
+  ExpectRoundTrip(kCauseNames, "cause");
+  ExpectRoundTrip(kProbeModeNames, "probe mode");
+  ExpectRoundTrip(kXdpActionNames, "xdp action");
+  ExpectRoundTrip(kXdpEventNames, "xdp event");
+  EXPECT_STREQ(OutcomeName(XSK_STEER_PASS_NO_SOCKET), "pass_no_socket");
+  EXPECT_STREQ(XdpModeName(XSK_STEER_MODE_GENERIC), "generic");
+  EXPECT_STREQ(XdpModeName(7), "unknown");
+  EXPECT_STREQ(ProbeModeName(XSK_PROBES_MODE_TP_BTF), "tp_btf");
+  EXPECT_STREQ(ProbeModeName(42), "unavailable");
+}
+
+// ------------------------------------------------------------ snapshot
+
+TEST(ProbeSnapshotTest, SitesByKnownNameOwnNetnsOrInode) {
+  SiteResolver sites({{4026532001, 7, "veth0", "ns1"}, {4026532002, 9, "eth1", "ns2"}}, 4026531840);
+  ProbeSite a = sites.Resolve(4026532001, 7);
+  EXPECT_EQ(a.ifname, "veth0");
+  EXPECT_EQ(a.netns, "ns1");
+  EXPECT_TRUE(a.attached);
+  EXPECT_EQ(a.Label(), "veth0@ns1");
+  ProbeSite b = sites.Resolve(0, 9);
+  EXPECT_EQ(b.Label(), "eth1@ns2") << "netns 0 (classic tracepoint): by ifindex when unambiguous";
+  ProbeSite c = sites.Resolve(4026539999, 3);
+  EXPECT_EQ(c.ifname, "if3");
+  EXPECT_EQ(c.netns, "ns4026539999") << "an unnamed netns by inode";
+  EXPECT_FALSE(c.attached);
+  ProbeSite d = sites.Resolve(4026531840, 1);
+  EXPECT_EQ(d.netns, "") << "the reader's own netns";
+  EXPECT_EQ(d.ifname, "lo") << "own devices by if_indextoname";
+  EXPECT_EQ(sites.Resolve(4026532001, 0).Label(), "-") << "no device";
+}
+
+TEST(ProbeSnapshotTest, DeltaByKeyWithResetsAndGauges) {
+  SiteResolver sites({{11, 7, "veth0", "ns1"}}, 10);
+  ProbeSite s = sites.Resolve(11, 7);
+  ProbeSnapshot a, b;
+  a.attached = b.attached = true;
+  xsk_probes_tx t{};
+  t.calls = 10;
+  t.descs = 320;
+  t.in_flight = 5;
+  a.tx.push_back({s, 0, t});
+  t.calls = 30;
+  t.descs = 960;
+  t.in_flight = 2;
+  b.tx.push_back({s, 0, t});
+  b.tx.push_back({s, 1, t});  // new queue: from zero
+  a.tx_errors.push_back({s, 0, EAGAIN, XSK_PROBES_CAUSE_CQ_FULL, "EAGAIN", "cq_full", 4});
+  b.tx_errors.push_back({s, 0, EAGAIN, XSK_PROBES_CAUSE_CQ_FULL, "EAGAIN", "cq_full", 4});  // no change
+  b.tx_errors.push_back({s, 0, ENOBUFS, XSK_PROBES_CAUSE_ALLOC_FAIL, "ENOBUFS", "alloc_fail", 2});
+  a.drops.push_back({s, 3, false, "NO_SOCKET", 100});
+  b.drops.push_back({s, 3, false, "NO_SOCKET", 40});  // went backwards: reset, from zero
+  b.xdp_errors.push_back({s, XSK_PROBES_XDP_EXCEPTION, 0, "exception", "aborted", 6});
+  a.alloc = xsk_probes_alloc{1, 2, 3, 4};
+  b.alloc = xsk_probes_alloc{2, 4, 6, 8};
+  ProbeSnapshot d = b.Delta(a);
+  ASSERT_EQ(d.tx.size(), 2u);
+  EXPECT_EQ(d.tx[0].tx.calls, 20u);
+  EXPECT_EQ(d.tx[0].tx.descs, 640u);
+  EXPECT_EQ(d.tx[0].tx.in_flight, 2u) << "gauges as of the newer snapshot";
+  EXPECT_EQ(d.tx[1].tx.calls, 30u) << "a new row counts from zero";
+  ASSERT_EQ(d.tx_errors.size(), 1u) << "rows with nothing new are left out";
+  EXPECT_EQ(d.tx_errors[0].errno_label, "ENOBUFS");
+  ASSERT_EQ(d.drops.size(), 1u);
+  EXPECT_EQ(d.drops[0].skbs, 40u) << "reset";
+  ASSERT_EQ(d.xdp_errors.size(), 1u);
+  EXPECT_EQ(d.xdp_errors[0].events, 6u);
+  EXPECT_EQ(d.alloc->bulk_objs, 2u);
+  EXPECT_EQ(d.alloc->napi_build_fail, 4u);
+}
+
+}  // namespace
+}  // namespace xskit
