@@ -142,19 +142,64 @@ static __always_inline int parse_ipv6(struct cursor *c, __u32 *room)
 	return -1; /* not reached: the last round returns */
 }
 
+/* Length of the fixed transport header the destination port is read
+ * from (UDP and UDP-Lite 8, TCP 20, SCTP 12); 0 for a protocol without
+ * ports. */
+static __always_inline __u32 l4_port_hlen(int proto)
+{
+	if (proto == IPPROTO_UDP) /* the common case first */
+		return 8;
+	if (proto == IPPROTO_TCP)
+		return 20;
+	if (proto == IPPROTO_SCTP)
+		return 12;
+	if (proto == IPPROTO_UDPLITE)
+		return 8;
+	return 0;
+}
+
+/* Untagged Ethernet, IPv4 without options and the transport ports: the
+ * fast path's single bounds check. */
+#define XSKIT_FAST_LEN (sizeof(struct ethhdr) + sizeof(struct iphdr) + 4)
+
 /* Parses Ethernet/VLAN/IP up to the transport header. Returns 0 and fills
  * *l4 on success, -1 when the frame is not IP, is truncated or malformed,
  * or is a fragment. UDP, UDP-Lite, TCP and SCTP match only with their whole
  * fixed header inside the IP datagram (total length / payload length bound
  * it, so ports in Ethernet padding never match); other protocols carry no
- * port. */
+ * port. The rules are docs/DESIGN.md's "What --match matches". */
 static __always_inline int parse_l4(struct cursor *c, struct l4_info *l4)
 {
-	__be16 eth_proto = parse_eth(c);
-	__be16 *ports;
-	__u32 hlen, room = 0;
+	void *data = c->pos;
+	struct iphdr *iph = data + sizeof(struct ethhdr);
+	__be16 eth_proto, *ports;
+	__u32 hlen, room = 0, tot;
 	int proto;
 
+	/* Fast path, the common case: untagged IPv4 without options (first
+	 * byte 0x45) in a frame that reaches the ports. One bounds check for
+	 * all three headers; the rules are parse_ipv4's with IHL 5. */
+	if (data + XSKIT_FAST_LEN <= c->end &&
+	    ((struct ethhdr *)data)->h_proto == bpf_htons(XSKIT_ETH_P_IP) &&
+	    *(__u8 *)iph == 0x45) {
+		if (iph->frag_off & bpf_htons(XSKIT_IP_MF | XSKIT_IP_OFFSET))
+			return -1;
+		tot = bpf_ntohs(iph->tot_len);
+		if (tot < sizeof(*iph) || (void *)iph + tot > c->end)
+			return -1;
+		proto = iph->protocol;
+		l4->proto = proto;
+		l4->dport = 0;
+		hlen = l4_port_hlen(proto);
+		if (!hlen)
+			return 0;
+		if (hlen > tot - sizeof(*iph))
+			return -1;
+		l4->dport = bpf_ntohs(((__be16 *)(iph + 1))[1]);
+		return 0;
+	}
+
+	eth_proto = parse_eth(c);
 	if (eth_proto == bpf_htons(XSKIT_ETH_P_IP))
 		proto = parse_ipv4(c, &room);
 	else if (eth_proto == bpf_htons(XSKIT_ETH_P_IPV6))
@@ -165,20 +210,9 @@ static __always_inline int parse_l4(struct cursor *c, struct l4_info *l4)
 		return -1;
 	l4->proto = proto;
 	l4->dport = 0;
-	switch (proto) {
-	case IPPROTO_UDP:
-	case IPPROTO_UDPLITE:
-		hlen = 8;
-		break;
-	case IPPROTO_TCP:
-		hlen = 20;
-		break;
-	case IPPROTO_SCTP:
-		hlen = 12;
-		break;
-	default:
+	hlen = l4_port_hlen(proto);
+	if (!hlen)
 		return 0;
-	}
 	/* The whole fixed header inside the datagram (which is inside the
 	 * frame); the verifier needs only the 4 port bytes checked. */
 	if (hlen > room)
