@@ -103,12 +103,11 @@ static __always_inline int steer(struct xdp_md *ctx, __u32 *q, __u32 *outcome)
 	__u32 nr_rules = filter.nr_rules;
 
 	if (nr_rules == 0 || steer_match(ctx, nr_rules)) {
-		if (bpf_redirect_map(&xsks_map, *q, XDP_PASS) == XDP_REDIRECT) {
-			*outcome = XSK_STEER_REDIRECTED;
-			return XDP_REDIRECT;
-		}
-		*outcome = XSK_STEER_PASS_NO_SOCKET;
-		return XDP_PASS;
+		int action = bpf_redirect_map(&xsks_map, *q, XDP_PASS);
+
+		/* XDP_REDIRECT (4): REDIRECTED (0); XDP_PASS (2): NO_SOCKET (1) */
+		*outcome = (action & 2) >> 1;
+		return action;
 	}
 	*outcome = bpf_map_lookup_elem(&xsks_map, q) ? XSK_STEER_PASS_NO_MATCH :
 							XSK_STEER_PASS_NO_SOCKET;
