@@ -49,53 +49,83 @@ struct {
 	__type(value, struct xsk_steer_info);
 } steer_info SEC(".maps");
 
-static __always_inline bool steer_match(struct xdp_md *ctx)
+/* A rule is the 32-bit word {l4proto, pad 0, dport} in memory: a frame
+ * matches rule r when r is the word of its protocol and port, or of its
+ * protocol and port 0 (a rule without a port). One load and two compares
+ * per rule, nr_rules read once (the filter is volatile: every access is a
+ * load). */
+static __always_inline __u32 rule_word(__u8 proto, __u16 dport)
+{
+	union {
+		struct xsk_steer_rule rule;
+		__u32 word;
+	} u = { .rule = { .l4proto = proto, .dport = dport } };
+
+	return u.word;
+}
+
+static __always_inline bool steer_match(struct xdp_md *ctx, __u32 nr_rules)
 {
 	struct cursor c = {
 		.pos = (void *)(long)ctx->data,
 		.end = (void *)(long)ctx->data_end,
 	};
+	const volatile __u32 *rules = (const volatile __u32 *)filter.rules;
 	struct l4_info l4;
-	__u32 i;
+	__u32 i, exact, any;
 
 	if (parse_l4(&c, &l4))
 		return false;
+	exact = rule_word(l4.proto, l4.dport);
+	any = rule_word(l4.proto, 0);
 #pragma unroll
 	for (i = 0; i < XSK_STEER_MAX_RULES; i++) {
-		if (i >= filter.nr_rules)
+		__u32 rule;
+
+		if (i >= nr_rules)
 			break;
-		if (filter.rules[i].l4proto == l4.proto &&
-		    (filter.rules[i].dport == 0 || filter.rules[i].dport == l4.dport))
+		rule = rules[i];
+		if (rule == exact || rule == any)
 			return true;
 	}
 	return false;
 }
 
-static __always_inline __u32 steer(struct xdp_md *ctx, __u32 q)
+/* Returns the XDP action and sets *outcome. bpf_redirect_map() with XDP_PASS
+ * as its fallback does the socket lookup and the redirect in one call. With
+ * a filter the frame is parsed first and the socket looked up separately
+ * only for a frame that does not match (to tell pass_no_match from
+ * pass_no_socket): a matching frame pays for one lookup, the redirect's.
+ * The outcome is set on predicted branches, not computed from the helper's
+ * answer, so the counter's address does not wait for the helper. */
+static __always_inline int steer(struct xdp_md *ctx, __u32 *q, __u32 *outcome)
 {
-	if (filter.nr_rules == 0)
-		return bpf_redirect_map(&xsks_map, q, XDP_PASS) == XDP_REDIRECT ?
-			       XSK_STEER_REDIRECTED : XSK_STEER_PASS_NO_SOCKET;
+	__u32 nr_rules = filter.nr_rules;
 
-	if (!bpf_map_lookup_elem(&xsks_map, &q))
-		return XSK_STEER_PASS_NO_SOCKET;
-	if (!steer_match(ctx))
-		return XSK_STEER_PASS_NO_MATCH;
-	return bpf_redirect_map(&xsks_map, q, XDP_PASS) == XDP_REDIRECT ?
-		       XSK_STEER_REDIRECTED : XSK_STEER_REDIRECT_FAILED;
+	if (nr_rules == 0 || steer_match(ctx, nr_rules)) {
+		int action = bpf_redirect_map(&xsks_map, *q, XDP_PASS);
+
+		/* XDP_REDIRECT (4): REDIRECTED (0); XDP_PASS (2): NO_SOCKET (1) */
+		*outcome = (action & 2) >> 1;
+		return action;
+	}
+	*outcome = bpf_map_lookup_elem(&xsks_map, q) ? XSK_STEER_PASS_NO_MATCH :
+							XSK_STEER_PASS_NO_SOCKET;
+	return XDP_PASS;
 }
 
 SEC("xdp")
 int xsk_def_prog(struct xdp_md *ctx)
 {
 	__u32 q = ctx->rx_queue_index;
-	__u32 outcome = steer(ctx, q);
+	__u32 outcome;
+	int action = steer(ctx, &q, &outcome);
 	struct xsk_steer_counters *cnt = bpf_map_lookup_elem(&counters, &q);
 
 	/* Per-CPU slot and XDP runs with migration disabled: a plain add. */
 	if (cnt)
 		cnt->packets[outcome & (XSK_STEER_NR_OUTCOMES - 1)]++;
-	return outcome == XSK_STEER_REDIRECTED ? XDP_REDIRECT : XDP_PASS;
+	return action;
 }
 
 /* Which queues have a socket. User space cannot look up an XSKMAP entry

@@ -24,7 +24,9 @@ enum xsk_steer_outcome {
 	XSK_STEER_REDIRECTED = 0,      /* handed to the queue's socket */
 	XSK_STEER_PASS_NO_SOCKET = 1,  /* no socket registered for the queue */
 	XSK_STEER_PASS_NO_MATCH = 2,   /* socket present, the filter did not match */
-	XSK_STEER_REDIRECT_FAILED = 3, /* socket went away between lookup and redirect */
+	XSK_STEER_REDIRECT_FAILED = 3, /* kept for the layout and the metric; not counted
+					* since the filter path redirects without a separate
+					* lookup (no socket at the redirect: PASS_NO_SOCKET) */
 	XSK_STEER_NR_OUTCOMES = 4,
 };
 
@@ -34,7 +36,8 @@ struct xsk_steer_counters {
 };
 
 /* One steering rule: L4 protocol (IPPROTO_*) and destination port in host
- * byte order; port 0 matches any port (and is the only choice for ICMP). */
+ * byte order; port 0 matches any port (and is the only choice for ICMP).
+ * pad must be 0: the program compares a rule as one 32-bit word. */
 struct xsk_steer_rule {
 	__u8 l4proto;
 	__u8 pad;

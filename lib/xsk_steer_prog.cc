@@ -199,6 +199,15 @@ absl::StatusOr<XskSteerProg> XskSteerProg::Load(const xsk_steer_info& info,
   p.skel_ = xsk_steer__open();
   if (!p.skel_) return ErrnoError("open xsk_steer skeleton", errno);
   p.skel_->rodata->filter = info.filter;
+  // The program compares a rule as one word {l4proto, pad, dport}, and
+  // reads the "port" of any protocol: a protocol without ports (ICMP) must
+  // have port 0 to match by protocol alone. ParseMatch gives both.
+  for (auto& rule : p.skel_->rodata->filter.rules) {
+    rule.pad = 0;
+    bool ports = rule.l4proto == IPPROTO_UDP || rule.l4proto == IPPROTO_UDPLITE ||
+                 rule.l4proto == IPPROTO_TCP || rule.l4proto == IPPROTO_SCTP;
+    if (!ports) rule.dport = 0;
+  }
   bpf_program__set_autoload(p.skel_->progs.xsk_steer_query, false);
   uint32_t entries = std::max<uint32_t>(info.nr_queues, 1);
   bpf_map__set_max_entries(p.skel_->maps.xsks_map, entries);

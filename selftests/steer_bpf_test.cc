@@ -14,6 +14,7 @@
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"
 #include "lib/sandbox/packet.h"
+#include "selftests/steer_reference.h"
 
 namespace xskit {
 namespace {
@@ -35,9 +36,19 @@ struct Frame {
   const char* name;
   std::function<Packet()> build;
   // What the frame is, as the filter sees it: protocol and port, or none.
-  int proto;  // -1: not matchable (not IP, malformed, later fragment)
+  int proto;  // -1: not matchable (not IP, malformed, fragment)
   int dport;
+  // Applied to the built bytes: fields the builder keeps consistent.
+  std::function<void(std::vector<uint8_t>&)> patch = nullptr;
 };
+
+// The UDP header of a datagram to port 4791, for frames that carry one
+// where it does not belong (in the Ethernet padding).
+void PutUdp4791(std::vector<uint8_t>& b, size_t off) {
+  const uint8_t udp[8] = {0x04, 0xd2, 0x12, 0xb7, 0, 8, 0, 0};
+  if (b.size() < off + 8) b.resize(off + 8);
+  std::copy(udp, udp + 8, b.begin() + off);
+}
 
 const std::vector<Frame>& Frames() {
   static const std::vector<Frame> frames = {
@@ -47,8 +58,10 @@ const std::vector<Frame>& Frames() {
       {"ipv4_icmp", [] { return Eth().IPv4(k4a, k4b).Icmp().Payload(8); }, 1, 0},
       {"ipv4_options_udp_4791",
        [] { return Eth().IPv4(k4a, k4b).IPv4Options(2).Udp(1, 4791).Payload(4); }, 17, 4791},
-      {"ipv4_first_fragment_udp_4791",
-       [] { return Eth().IPv4(k4a, k4b).IPv4Fragment(0, true).Udp(1, 4791).Payload(8); }, 17, 4791},
+      // Fragments are the stack's, first ones included (docs/DESIGN.md):
+      // the stack reassembles, a datagram is never split.
+      {"ipv4_first_fragment_goes_to_stack",
+       [] { return Eth().IPv4(k4a, k4b).IPv4Fragment(0, true).Udp(1, 4791).Payload(8); }, -1, 0},
       {"ipv4_later_fragment",
        [] { return Eth().IPv4(k4a, k4b).IPv4Fragment(10, false).Udp(1, 4791).Payload(8); }, -1, 0},
       {"vlan_ipv4_udp_4791", [] { return Eth().Vlan(7).IPv4(k4a, k4b).Udp(1, 4791).Payload(8); }, 17, 4791},
@@ -62,13 +75,46 @@ const std::vector<Frame>& Frames() {
       {"ipv6_icmpv6", [] { return Eth().IPv6(k6a, k6b).Icmp().Payload(8); }, 58, 0},
       {"ipv6_hopopts_dstopts_udp_4791",
        [] { return Eth().IPv6(k6a, k6b).IPv6Ext(0).IPv6Ext(60, 1).Udp(1, 4791).Payload(8); }, 17, 4791},
-      {"ipv6_first_fragment_udp_4791",
+      {"ipv6_atomic_fragment_udp_4791",  // offset 0, M clear: a whole datagram
        [] { return Eth().IPv6(k6a, k6b).IPv6Ext(44).Udp(1, 4791).Payload(8); }, 17, 4791},
+      {"ipv6_first_fragment_goes_to_stack",
+       [] { return Eth().IPv6(k6a, k6b).IPv6Ext(44).Udp(1, 4791).Payload(8); }, -1, 0,
+       [](std::vector<uint8_t>& b) { b[14 + 40 + 3] = 1; }},  // M set
+      {"ipv6_later_fragment_goes_to_stack",
+       [] { return Eth().IPv6(k6a, k6b).IPv6Ext(44).Udp(1, 4791).Payload(8); }, -1, 0,
+       [](std::vector<uint8_t>& b) { b[14 + 40 + 2] = 0x05; }},  // offset 160 bytes
+      {"ipv6_ah_dstopts_udp_4791",  // AH counts its length in 4-byte words, minus 2
+       [] { return Eth().IPv6(k6a, k6b).IPv6Ext(51, 1).IPv6Ext(60).Udp(1, 4791).Payload(8); }, 17, 4791,
+       [](std::vector<uint8_t>& b) { b[14 + 40 + 1] = 2; }},
+      {"ipv6_four_ext_headers_udp_4791",  // was off by one: the fourth was refused
+       [] {
+         return Eth().IPv6(k6a, k6b).IPv6Ext(0).IPv6Ext(60).IPv6Ext(60).IPv6Ext(60)
+             .Udp(1, 4791).Payload(8);
+       }, 17, 4791},
       {"ipv6_five_ext_headers_too_deep",
        [] {
          return Eth().IPv6(k6a, k6b).IPv6Ext(0).IPv6Ext(60).IPv6Ext(60).IPv6Ext(60).IPv6Ext(60)
              .Udp(1, 4791).Payload(8);
        }, -1, 0},
+      // Malformed IP goes to the stack.
+      {"ipv4_ihl_4", [] { return Eth().IPv4(k4a, k4b).Udp(1, 4791).Payload(18); }, -1, 0,
+       [](std::vector<uint8_t>& b) { b[14] = 0x44; }},
+      {"ipv4_ihl_0", [] { return Eth().IPv4(k4a, k4b).Udp(1, 4791).Payload(18); }, -1, 0,
+       [](std::vector<uint8_t>& b) { b[14] = 0x40; }},
+      {"ipv4_ethertype_version_6", [] { return Eth().IPv4(k4a, k4b).Udp(1, 4791).Payload(18); }, -1, 0,
+       [](std::vector<uint8_t>& b) { b[14] = 0x65; }},
+      {"ipv6_ethertype_version_4", [] { return Eth().IPv6(k6a, k6b).Udp(1, 4791).Payload(8); }, -1, 0,
+       [](std::vector<uint8_t>& b) { b[14] = 0x45; }},
+      {"ipv4_total_length_beyond_frame", [] { return Eth().IPv4(k4a, k4b).Udp(1, 4791).Payload(18); },
+       -1, 0, [](std::vector<uint8_t>& b) { b[16] = 0x01; }},
+      // The IP length bounds the transport header: ports in Ethernet
+      // padding never match.
+      {"ipv4_udp_header_in_padding", [] { return Eth().IPv4(k4a, k4b, 17); }, -1, 0,
+       [](std::vector<uint8_t>& b) { PutUdp4791(b, 14 + 20); }},
+      {"ipv4_udp_header_half_in_padding", [] { return Eth().IPv4(k4a, k4b).Udp(1, 4791).Payload(18); },
+       -1, 0, [](std::vector<uint8_t>& b) { b[16] = 0; b[17] = 24; }},  // total length 24 (+4 of UDP)
+      {"ipv6_udp_header_in_padding", [] { return Eth().IPv6(k6a, k6b, 17); }, -1, 0,
+       [](std::vector<uint8_t>& b) { PutUdp4791(b, 14 + 40); }},
       {"not_ip", [] {
          Packet p = Eth().Payload(46);
          return p;
@@ -165,10 +211,26 @@ TEST_F(SteerBpfTest, EveryFrameEveryFilterSocketPresentOrAbsent) {
                                  : (f.proto >= 0 && filter.matches(f.proto, f.dport))
                                      ? XSK_STEER_REDIRECTED
                                      : XSK_STEER_PASS_NO_MATCH;
-        ExpectRun(*prog, f.build().Build(), want,
+        std::vector<uint8_t> bytes = f.build().Build();
+        if (f.patch) f.patch(bytes);
+        ExpectRun(*prog, bytes, want,
                   std::string(f.name) + " filter '" + filter.match + "' socket " +
                       (socket ? "present" : "absent"));
       }
+    }
+  }
+}
+
+// The fuzz test's reference classifier (selftests/steer_reference.h) gives
+// every crafted frame the verdict this table states.
+TEST(SteerReference, AgreesWithTheCraftedTable) {
+  for (const auto& f : Frames()) {
+    std::vector<uint8_t> bytes = f.build().Build();
+    if (f.patch) f.patch(bytes);
+    testing::RefL4 l4 = testing::RefClassify(bytes);
+    EXPECT_EQ(l4.matchable ? l4.proto : -1, f.proto) << f.name << ": " << l4.why;
+    if (l4.matchable) {
+      EXPECT_EQ(l4.dport, f.dport) << f.name;
     }
   }
 }
@@ -197,8 +259,11 @@ TEST_F(SteerBpfTest, TruncatedAtEveryHeaderBoundaryAndByte) {
       ExpectRun(*filtered, cut, XSK_STEER_PASS_NO_MATCH, what + " filtered");
       ExpectRun(*plain, cut, XSK_STEER_REDIRECTED, what + " unfiltered");
     }
-    std::vector<uint8_t> whole(full.begin(), full.begin() + l4_end);
-    ExpectRun(*filtered, whole, XSK_STEER_REDIRECTED, "cut right after the transport header");
+    ExpectRun(*filtered, full, XSK_STEER_REDIRECTED, "the whole frame");
+    // Cut right after the transport header, the IP length still counting
+    // the payload: a truncated datagram, the stack's.
+    std::vector<uint8_t> cut(full.begin(), full.begin() + l4_end);
+    ExpectRun(*filtered, cut, XSK_STEER_PASS_NO_MATCH, "cut right after the transport header");
   }
 }
 
