@@ -3,6 +3,7 @@
 // `xsk-loader probes attach|detach`: the probe set alone, pinned under
 // <root>/probes/ so it outlives the loader.
 #include <cstdio>
+#include <map>
 
 #include "absl/strings/str_format.h"
 #include "loader/cmd/commands.h"
@@ -17,11 +18,13 @@ struct ProbeFlags {
   bool json = false;
   bool latency = false;
   std::string mode = "auto";
+  DropsMode drops = DropsMode::kInterfaces;
 };
 
 ProbeOptions OptionsOf(const ProbeFlags& f) {
   ProbeOptions o;
   o.latency = f.latency;
+  o.drops = f.drops;
   o.mode = f.mode == "fentry"       ? ProbeModeRequest::kFentry
            : f.mode == "tracepoint" ? ProbeModeRequest::kTracepoint
                                     : ProbeModeFromEnv();
@@ -81,9 +84,21 @@ void AddProbeOptions(CLI::App* cmd, ProbeFlags* f) {
       ->capture_default_str();
   cmd->add_flag("--latency", f->latency,
                 "also measure completion latency (fentry only; per-skb hash work)");
+  AddDropsOption(cmd, &f->drops);
 }
 
 }  // namespace
+
+void AddDropsOption(CLI::App* cmd, DropsMode* drops) {
+  std::map<std::string, DropsMode> names;
+  for (const auto& [name, mode] : kDropsModeNames) names.emplace(name, mode);
+  cmd->add_option("--drops", *drops,
+                  "drop probe (kfree_skb): interfaces (by reason, netns, interface, AF_XDP), "
+                  "reasons (by reason only: cheapest under a drop storm), off; every mode but "
+                  "off counts each drop exactly by reason")
+      ->transform(CLI::CheckedTransformer(names, CLI::ignore_case))
+      ->default_str(DropsModeName(*drops));
+}
 
 void RegisterProbe(CLI::App& app, GlobalOptions& global, absl::Status* result) {
   auto flags = std::make_shared<ProbeFlags>();
