@@ -6,7 +6,8 @@
 //     the drop-storm workload).
 //  2. Per workload, in alternating rounds: no probe, every xskit probe
 //     (--drops=interfaces, the default), every xskit probe with
-//     --drops=reasons, the smallest useful drop probe alone (a per-CPU array
+//     --drops=reasons and with --drops=off (what the other probes cost on
+//     the same frames), the smallest useful drop probe alone (a per-CPU array
 //     slot per reason), and bench/bpftrace/xsk_signals.bt (the script a user
 //     would otherwise reach for) when bpftrace is installed. Medians; pps
 //     ratio to no probe, throughput loss, and ns per drop from the pps delta
@@ -217,6 +218,7 @@ int main() {
       {"no probe", [] {}, [] {}},
       {"xskit, all probes (--drops=interfaces)", attach_probes(xskit::DropsMode::kInterfaces), probes_off},
       {"xskit, all probes, --drops=reasons", attach_probes(xskit::DropsMode::kReasons), probes_off},
+      {"xskit, all probes, --drops=off", attach_probes(xskit::DropsMode::kOff), probes_off},
   };
   if (base)
     configs.push_back({"smallest useful drop probe alone", base_on(base->progs.kfree_skb_by_reason), base_off});
