@@ -10,14 +10,28 @@
 // forwarded (Tx completions of the forwarder) per second; the cross-check
 // is what came back: the sender veth's rx_packets over the run, less the
 // ICMP errors the receiver's stack sent while no socket was registered.
+// The end-to-end table ("what xskit costs my AF_XDP application"): the
+// yardstick rxdrop and txonly applications with (a) only a plain redirect
+// program on their interface, (b) xskit's steering instead, (c) + every
+// probe, (d) + xsk-exporter scraped every second; ratios to (a).
 // Figures and ratios only; nothing asserts on time.
 //
 //   build/bench/pps_bench [--seconds 2] [--rounds 3] [--no-callgrind]
 //                         [--xsk-bench PATH]   (another build, for an A/B)
+//                         [--e2e-only | --no-e2e]
 #include <bpf/bpf.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <net/if.h>
+#include <poll.h>
+#include <linux/if_link.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +57,7 @@
 #include "lib/xsk_steer_prog.h"
 #include "nlohmann/json.hpp"
 #include "bench/bench_util.h"
+#include "xdp_baselines.skel.h"
 
 namespace {
 
@@ -458,17 +473,313 @@ Ipp RxInstrPerPacket(const Ctx& c, const std::string& loop, const std::vector<st
 std::string Mpps(double v) { return v > 0 ? absl::StrFormat("%.3f", v / 1e6) : "-"; }
 std::string Ratio(double a, double b) { return a > 0 && b > 0 ? absl::StrFormat("%.2f", a / b) : "-"; }
 
+
+// ---- the end-to-end table: what xskit costs an AF_XDP application ----
+
+double ClockS(clockid_t clock) {
+  timespec ts{};
+  clock_gettime(clock, &ts);
+  return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+// A round's figures: frames per wall-clock second, and per second of CPU
+// time of the thread that carries the kernel's work (on veth, the sender's:
+// the peer's receive, XDP and drops run in its syscall's softirq).
+struct E2eRate {
+  double wall = 0, cpu = 0;
+};
+
+E2eRate Median(const std::vector<E2eRate>& v) {
+  std::vector<double> w, c;
+  for (const auto& r : v) {
+    w.push_back(r.wall);
+    c.push_back(r.cpu);
+  }
+  return {Median(w), Median(c)};
+}
+
+// rxdrop: the yardstick receiver, its socket registered by `reg` (fd), for
+// the round's seconds while a yardstick sender floods it.
+E2eRate E2eRxdrop(const Ctx& c, const std::function<bool(int)>& reg, const std::function<void()>& unreg) {
+  E2eRate r;
+  std::atomic<bool> stop_tx{false}, ready{false};
+  clockid_t sender_clock{};
+  std::thread sender([&] {
+    EnterNetns(c.tx.netns);
+    MiniXsk s(c.tx.ifname);
+    pthread_getcpuclockid(pthread_self(), &sender_clock);
+    ready = true;
+    YardstickTx(s, c.frame, stop_tx);
+  });
+  while (!ready) usleep(1000);
+  usleep(200000);
+  std::thread rx([&] {
+    EnterNetns(c.rx.netns);
+    MiniXsk s(c.rx.ifname);
+    if (!s.ok || !reg(xsk_socket__fd(s.xsk))) {
+      std::fprintf(stderr, "e2e rxdrop: cannot register the socket\n");
+      return;
+    }
+    std::atomic<bool> stop{false};
+    std::thread timer([&] { usleep(c.secs * 1e6); stop = true; });
+    double t0 = NowS(), c0 = ClockS(sender_clock);
+    uint64_t n = YardstickRx(s, stop);
+    double secs = NowS() - t0, cpu = ClockS(sender_clock) - c0;
+    timer.join();
+    unreg();
+    r.wall = n / secs;
+    r.cpu = cpu > 0 ? n / cpu : 0;
+  });
+  rx.join();
+  stop_tx = true;
+  sender.join();
+  return r;
+}
+
+// txonly: the yardstick sender on the application's interface (c.tx).
+E2eRate E2eTxonly(const Ctx& c) {
+  E2eRate r;
+  std::thread t([&] {
+    EnterNetns(c.tx.netns);
+    MiniXsk s(c.tx.ifname);
+    std::atomic<bool> stop{false};
+    std::thread timer([&] { usleep(c.secs * 1e6); stop = true; });
+    double t0 = NowS(), c0 = ClockS(CLOCK_THREAD_CPUTIME_ID);
+    uint64_t n = YardstickTx(s, c.frame, stop);
+    double secs = NowS() - t0, cpu = ClockS(CLOCK_THREAD_CPUTIME_ID) - c0;
+    timer.join();
+    r.wall = n / secs;
+    r.cpu = cpu > 0 ? n / cpu : 0;
+  });
+  t.join();
+  return r;
+}
+
+// xsk-exporter on loopback (port 0: a free one) and a thread scraping it
+// every second, for as long as the object lives.
+class ScrapedExporter {
+ public:
+  ScrapedExporter(const std::string& pin_root) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return;
+    std::vector<std::string> argv = {XSKIT_EXPORTER, "--pin-root", pin_root, "--web.listen-address",
+                                     "127.0.0.1:0", "--log-level", "info"};
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    posix_spawn_file_actions_adddup2(&fa, p[1], 2);
+    if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    ::close(p[1]);
+    out_ = p[0];
+    port_ = WaitPort();
+    if (port_ <= 0) {
+      std::fprintf(stderr, "e2e: xsk-exporter did not start\n");
+      return;
+    }
+    scraper_ = std::thread([this] {
+      while (!stop_) {
+        if (Scrape() > 0) scrapes_++;
+        for (int i = 0; i < 100 && !stop_; i++) usleep(10000);
+      }
+    });
+  }
+  ~ScrapedExporter() {
+    stop_ = true;
+    if (scraper_.joinable()) scraper_.join();
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      ::waitpid(pid_, nullptr, 0);
+    }
+    if (out_ >= 0) ::close(out_);
+  }
+  bool ok() const { return port_ > 0; }
+  int scrapes() const { return scrapes_; }
+
+ private:
+  int WaitPort() {
+    std::string buf;
+    char b[256];
+    for (int i = 0; i < 100; i++) {
+      pollfd pfd{out_, POLLIN, 0};
+      if (::poll(&pfd, 1, 100) > 0) {
+        ssize_t n = ::read(out_, b, sizeof(b));
+        if (n <= 0) return 0;
+        buf.append(b, n);
+        if (size_t at = buf.find("listening on port "); at != std::string::npos &&
+                                                       buf.find('\n', at) != std::string::npos)
+          return std::atoi(buf.c_str() + at + 18);
+      }
+    }
+    return 0;
+  }
+  size_t Scrape() {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port_));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+      ::close(fd);
+      return 0;
+    }
+    const char req[] = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    (void)::write(fd, req, sizeof(req) - 1);
+    size_t total = 0;
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof(buf))) > 0) total += n;
+    ::close(fd);
+    return total;
+  }
+  pid_t pid_ = -1;
+  int out_ = -1, port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> scrapes_{0};
+  std::thread scraper_;
+};
+
+// The four setups in interleaved rounds, for rxdrop (the application
+// receives on c.rx) and txonly (it sends on c.tx; the peer's stack drops
+// the frames, NO_SOCKET, as in the table above).
+void EndToEnd(const Ctx& c) {
+  xskit::PinLayout pins(c.pin_root);
+  xdp_baselines* base = xdp_baselines__open_and_load();
+  if (!base) {
+    std::fprintf(stderr, "e2e: xdp_baselines did not load\n");
+    return;
+  }
+  auto in_netns = [](const std::string& ns, const std::function<void()>& fn) {
+    std::thread([&] {
+      EnterNetns(ns);
+      fn();
+    }).join();
+  };
+  // (a) the plain redirect on `ep`, generic mode as xskit's -S.
+  auto plain_on = [&](const Endpoint& ep) {
+    in_netns(ep.netns, [&] {
+      int ifindex = if_nametoindex(ep.ifname.c_str());
+      LIBBPF_OPTS(bpf_xdp_attach_opts, o);
+      if (bpf_xdp_attach(ifindex, bpf_program__fd(base->progs.xdp_plain_redirect), XDP_FLAGS_SKB_MODE, &o))
+        std::fprintf(stderr, "e2e: plain redirect on %s: %s\n", ep.ifname.c_str(), std::strerror(errno));
+    });
+  };
+  auto plain_off = [&](const Endpoint& ep) {
+    in_netns(ep.netns, [&] {
+      (void)bpf_xdp_detach(if_nametoindex(ep.ifname.c_str()), XDP_FLAGS_SKB_MODE, nullptr);
+    });
+  };
+  auto steer_on = [&](const Endpoint& ep) {
+    in_netns(ep.netns, [&] {
+      xskit::AttachRequest req;
+      req.ifname = ep.ifname;
+      req.mode = xskit::ModeRequest::kGeneric;
+      req.pin_root = c.pin_root;
+      auto r = xskit::Attach(req);
+      if (!r.ok()) std::fprintf(stderr, "e2e: attach: %s\n", std::string(r.status().message()).c_str());
+    });
+  };
+  auto steer_off = [&](const Endpoint& ep) {
+    in_netns(ep.netns, [&] { (void)xskit::Detach(ep.ifname, c.pin_root); });
+  };
+  auto probes_on = [&] {
+    bool already = false;
+    auto p = xskit::AttachProbes(pins, {xskit::ProbeModeFromEnv(), false}, &already);
+    if (!p.ok()) std::fprintf(stderr, "e2e: probes: %s\n", std::string(p.status().message()).c_str());
+  };
+  auto probes_off = [&] { (void)xskit::DetachProbes(pins); };
+  const int xsks_fd = bpf_map__fd(base->maps.xsks);
+  auto plain_reg = [&](int fd) {
+    uint32_t q = 0;
+    return bpf_map_update_elem(xsks_fd, &q, &fd, BPF_ANY) == 0;
+  };
+  auto plain_unreg = [&] {
+    uint32_t q = 0;
+    (void)bpf_map_delete_elem(xsks_fd, &q);
+  };
+  // xskit's registration: the pinned XSKMAP of the interface's attach.
+  std::unique_ptr<xskit::PinnedSteer> steer;
+  auto steer_reg = [&](int fd) {
+    auto ns = xskit::CurrentNetns();
+    auto s = xskit::PinnedSteer::Open(pins.IfaceDir(xskit::IfaceDirName(*ns, c.rx.ifname)));
+    if (!s.ok()) return false;
+    steer = std::make_unique<xskit::PinnedSteer>(std::move(*s));
+    return steer->RegisterSocket(0, fd).ok();
+  };
+  auto steer_unreg = [&] {
+    if (steer) (void)steer->UnregisterSocket(0);
+    steer.reset();
+  };
+
+  enum { kPlain, kSteer, kProbes, kExporter, kSetups };
+  const char* names[kSetups] = {"(a) plain redirect program only", "(b) xskit steering (xsk_steer)",
+                                "(c) (b) + every xskit probe", "(d) (c) + xsk-exporter, scraped 1/s"};
+  std::vector<E2eRate> rx[kSetups], tx[kSetups];
+  int scrapes = 0;
+  for (int round = 0; round < c.rounds; round++) {
+    for (const Endpoint* ep : {&c.rx, &c.tx}) {
+      bool is_rx = ep == &c.rx;
+      auto run = [&](bool plain) {
+        return is_rx ? (plain ? E2eRxdrop(c, plain_reg, plain_unreg) : E2eRxdrop(c, steer_reg, steer_unreg))
+                     : E2eTxonly(c);
+      };
+      auto& out = is_rx ? rx : tx;
+      plain_on(*ep);
+      out[kPlain].push_back(run(true));
+      plain_off(*ep);
+      steer_on(*ep);
+      out[kSteer].push_back(run(false));
+      probes_on();
+      out[kProbes].push_back(run(false));
+      {
+        ScrapedExporter exp(c.pin_root);
+        out[kExporter].push_back(exp.ok() ? run(false) : E2eRate{});
+        scrapes += exp.scrapes();
+      }
+      probes_off();
+      steer_off(*ep);
+    }
+  }
+  xdp_baselines__destroy(base);
+
+  std::printf("\nend to end: what xskit costs an AF_XDP application (yardstick rxdrop/txonly, 64 B, copy\n"
+              "mode, generic XDP on veth), median of %d interleaved %.0f s rounds; ratios to (a).\n"
+              "pps/cpu: frames per second of CPU time of the thread that carries the kernel's work\n"
+              "(the sender's: on veth the peer's receive, XDP and drops run in its softirq).\n",
+              c.rounds, c.secs);
+  std::printf("%-40s %10s %6s %10s %6s %10s %6s %10s %6s\n", "", "rxdrop", "", "", "", "txonly", "",
+              "", "");
+  std::printf("%-40s %10s %6s %10s %6s %10s %6s %10s %6s\n", "setup", "Mpps", "ratio", "Mpps/cpu",
+              "ratio", "Mpps", "ratio", "Mpps/cpu", "ratio");
+  E2eRate r0 = Median(rx[kPlain]), t0 = Median(tx[kPlain]);
+  for (int i = 0; i < kSetups; i++) {
+    E2eRate r = Median(rx[i]), t = Median(tx[i]);
+    std::printf("%-40s %10s %6s %10s %6s %10s %6s %10s %6s\n", names[i], Mpps(r.wall).c_str(),
+                Ratio(r.wall, r0.wall).c_str(), Mpps(r.cpu).c_str(), Ratio(r.cpu, r0.cpu).c_str(),
+                Mpps(t.wall).c_str(), Ratio(t.wall, t0.wall).c_str(), Mpps(t.cpu).c_str(),
+                Ratio(t.cpu, t0.cpu).c_str());
+  }
+  std::printf("(txonly's frames go to the peer's stack, UDP port 9: one NO_SOCKET drop each, which\n"
+              " the drop probe sees in (c) and (d); the exporter answered %d scrapes)\n",
+              scrapes);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   xskit::InitLogging("warn");
   Ctx c;
-  bool callgrind = true;
+  bool callgrind = true, e2e = true, e2e_only = false;
   for (int i = 1; i < argc; i++) {
     if (!std::strcmp(argv[i], "--seconds") && i + 1 < argc) c.secs = std::atof(argv[++i]);
     if (!std::strcmp(argv[i], "--no-callgrind")) callgrind = false;
     if (!std::strcmp(argv[i], "--rounds") && i + 1 < argc) c.rounds = std::atoi(argv[++i]);
     if (!std::strcmp(argv[i], "--xsk-bench") && i + 1 < argc) c.xsk_bench = argv[++i];
+    if (!std::strcmp(argv[i], "--e2e-only")) e2e_only = true;
+    if (!std::strcmp(argv[i], "--no-e2e")) e2e = false;
   }
   char exe[4096] = {};
   readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -489,6 +800,14 @@ int main(int argc, char** argv) {
     ~PinRootGuard() { (void)xskit::RemovePinDir(root + "/probes"); RunCmd({"rm", "-rf", root}); }
   } root_guard{c.pin_root};
   xskit::PinLayout pins(c.pin_root);
+
+  if (e2e_only) {
+    std::printf("load average at start: ");
+    std::fflush(stdout);
+    std::system("cut -d' ' -f1-3 /proc/loadavg");
+    EndToEnd(c);
+    return 0;
+  }
 
   // Steering on the receiver, generic mode (the series' -S), for both receivers.
   absl::Status attached;
@@ -608,5 +927,6 @@ int main(int argc, char** argv) {
                 ipp_fwd.per_empty, ipp_rx.with_idle, ipp_fwd.with_idle);
   else
     std::printf("userspace cost: not measured (valgrind missing or --no-callgrind)\n");
+  if (e2e) EndToEnd(c);
   return 0;
 }

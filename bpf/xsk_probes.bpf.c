@@ -526,6 +526,36 @@ int tp_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 	return 0;
 }
 
+/* --drops=reasons: counts by reason alone (key ifindex 0, netns 0, xsk 0),
+ * the smallest useful drop probe: no read of the skb at all, one per-CPU
+ * array slot per reason. For hosts whose drop rate makes even the
+ * per-interface key's few loads matter (bench/probes_bench.cc measures both). */
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(btf_kfree_skb_reasons, struct sk_buff *skb, void *location,
+	     enum skb_drop_reason reason)
+{
+	struct xsk_probes_drop_key k = {};
+
+	if (drop_consumed(reason))
+		return 0;
+	count_drop(NULL, NULL, 0, reason, 0, &k);
+	return 0;
+}
+
+SEC("tracepoint/skb/kfree_skb")
+int tp_kfree_skb_reasons(struct trace_event_raw_kfree_skb *ctx)
+{
+	struct xsk_probes_drop_key k = {};
+	__u32 reason = 0;
+
+	if (bpf_core_field_exists(ctx->reason))
+		reason = BPF_CORE_READ(ctx, reason);
+	if (drop_consumed(reason))
+		return 0;
+	count_drop(NULL, NULL, 0, reason, 0, &k);
+	return 0;
+}
+
 /* ------------------------------------------------------------ XDP errors */
 
 static __always_inline void count_xdp(__u64 netns, __u32 ifindex, __u32 event, __u32 value)

@@ -37,8 +37,8 @@ namespace {
 // kernel functions (BTF FUNC names, alternatives in order) it needs.
 enum Variant {
   kTxFentry, kTxTracepoint, kPollFentry, kBusyFentry, kAllocFentry, kBulkFentry,
-  kNapiFentry, kLatFentry, kDropsBtf, kDropsTracepoint, kXdpBtf, kXdpTracepoint,
-  kNrVariants,
+  kNapiFentry, kLatFentry, kDropsBtf, kDropsTracepoint, kDropsReasonsBtf,
+  kDropsReasonsTracepoint, kXdpBtf, kXdpTracepoint, kNrVariants,
 };
 
 struct VariantDef {
@@ -60,6 +60,8 @@ const VariantDef& Def(Variant v) {
       {"latency/fentry", XSK_PROBES_MODE_FENTRY, {"sock_alloc_send_pskb", "xsk_destruct_skb"}},
       {"drops/tp_btf", XSK_PROBES_MODE_TP_BTF, {}},
       {"drops/tracepoint", XSK_PROBES_MODE_TRACEPOINT, {}},
+      {"drops-reasons/tp_btf", XSK_PROBES_MODE_TP_BTF, {}},
+      {"drops-reasons/tracepoint", XSK_PROBES_MODE_TRACEPOINT, {}},
       {"xdp/tp_btf", XSK_PROBES_MODE_TP_BTF, {}},
       {"xdp/tracepoint", XSK_PROBES_MODE_TRACEPOINT, {}},
   };
@@ -83,6 +85,8 @@ std::vector<bpf_program*> ProgsOf(xsk_probes* s, Variant v, const std::string& b
     case kLatFentry: return {p.lat_alloc, p.lat_destruct};
     case kDropsBtf: return {p.btf_kfree_skb};
     case kDropsTracepoint: return {p.tp_kfree_skb};
+    case kDropsReasonsBtf: return {p.btf_kfree_skb_reasons};
+    case kDropsReasonsTracepoint: return {p.tp_kfree_skb_reasons};
     case kXdpBtf: return {p.btf_xdp_redirect_err, p.btf_xdp_exception};
     case kXdpTracepoint: return {p.tp_xdp_redirect_err, p.tp_xdp_exception};
     default: return {};
@@ -200,7 +204,18 @@ absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts) {
   } else {
     r.why[kLatFentry] = "off by default (per-skb hash work); enable with --latency";
   }
-  r.enabled.push_back(trial(kDropsBtf) ? kDropsBtf : kDropsTracepoint);
+  switch (opts.drops) {
+    case DropsMode::kInterfaces:
+      r.enabled.push_back(trial(kDropsBtf) ? kDropsBtf : kDropsTracepoint);
+      break;
+    case DropsMode::kReasons:
+      r.enabled.push_back(trial(kDropsReasonsBtf) ? kDropsReasonsBtf : kDropsReasonsTracepoint);
+      r.why[kDropsBtf] = r.why[kDropsReasonsBtf];
+      break;
+    case DropsMode::kOff:
+      r.why[kDropsBtf] = r.why[kDropsReasonsBtf] = "off (--drops=off)";
+      break;
+  }
   r.enabled.push_back(trial(kXdpBtf) ? kXdpBtf : kXdpTracepoint);
   // Without fentry everywhere the variants left are tracepoints: need tracefs.
   EnsureTracefs();
@@ -290,11 +305,22 @@ std::vector<SignalMode> SignalTable(const Resolution& r) {
               absl::StrContains(r.why[kLatFentry], "--latency") ? XSK_PROBES_MODE_DISABLED
                                                                : XSK_PROBES_MODE_UNAVAILABLE,
               r.why[kLatFentry]);
+  constexpr const char* kByReason =
+      " by reason only (--drops=reasons): interface 0, AF_XDP not told apart";
   if (Has(r, kDropsBtf))
-    SetSignal(out, XSK_PROBES_SIG_DROPS, XSK_PROBES_MODE_TP_BTF, "tp_btf/kfree_skb");
-  else
+    SetSignal(out, XSK_PROBES_SIG_DROPS, XSK_PROBES_MODE_TP_BTF,
+              "tp_btf/kfree_skb by reason, netns, interface, AF_XDP or not");
+  else if (Has(r, kDropsTracepoint))
     SetSignal(out, XSK_PROBES_SIG_DROPS, XSK_PROBES_MODE_TRACEPOINT,
               absl::StrCat("skb:kfree_skb (tp_btf: ", r.why[kDropsBtf], ")"));
+  else if (Has(r, kDropsReasonsBtf))
+    SetSignal(out, XSK_PROBES_SIG_DROPS, XSK_PROBES_MODE_TP_BTF,
+              absl::StrCat("tp_btf/kfree_skb", kByReason));
+  else if (Has(r, kDropsReasonsTracepoint))
+    SetSignal(out, XSK_PROBES_SIG_DROPS, XSK_PROBES_MODE_TRACEPOINT,
+              absl::StrCat("skb:kfree_skb", kByReason, " (tp_btf: ", r.why[kDropsBtf], ")"));
+  else
+    SetSignal(out, XSK_PROBES_SIG_DROPS, XSK_PROBES_MODE_DISABLED, r.why[kDropsBtf]);
   if (Has(r, kXdpBtf))
     SetSignal(out, XSK_PROBES_SIG_XDP_ERRORS, XSK_PROBES_MODE_TP_BTF,
               "tp_btf/xdp_redirect_err, tp_btf/xdp_exception");
@@ -350,6 +376,8 @@ const char* ProbeModeName(uint32_t mode) {
 const char* CauseName(uint32_t cause) {
   return NameOf(kCauseNames, static_cast<xsk_probes_cause>(cause), "other");
 }
+
+const char* DropsModeName(DropsMode m) { return NameOf(kDropsModeNames, m, "interfaces"); }
 
 uint32_t BatchBucketLow(int i) { return i <= 0 ? 0 : 1u << (i - 1); }
 

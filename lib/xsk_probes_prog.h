@@ -57,9 +57,24 @@ inline constexpr EnumName<ProbeModeRequest> kProbeModeRequestNames[] = {
     {ProbeModeRequest::kFentry, "fentry"},
     {ProbeModeRequest::kTracepoint, "tracepoint"}};
 
+// What the drop probe (kfree_skb) keeps per drop. Every mode but kOff counts
+// each drop exactly by reason; kInterfaces also keys it by netns, interface
+// and AF_XDP-or-not (a few loads from the skb more, measured by
+// bench/probes_bench.cc); kReasons keys by reason alone (interface 0).
+enum class DropsMode { kInterfaces, kReasons, kOff };
+
+// The one name table of DropsMode: `--drops` (CLI11 transformer) and reports.
+inline constexpr EnumName<DropsMode> kDropsModeNames[] = {
+    {DropsMode::kInterfaces, "interfaces"},
+    {DropsMode::kReasons, "reasons"},
+    {DropsMode::kOff, "off"},
+};
+const char* DropsModeName(DropsMode m);
+
 struct ProbeOptions {
   ProbeModeRequest mode = ProbeModeRequest::kAuto;
   bool latency = false;  // completion latency (fentry only; per-skb hash work)
+  DropsMode drops = DropsMode::kInterfaces;
 };
 
 struct SignalMode {

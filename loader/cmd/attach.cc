@@ -19,6 +19,7 @@ struct AttachFlags {
   bool force = false;
   bool no_probes = false;
   bool dp_pin = false;
+  DropsMode drops = DropsMode::kInterfaces;
 };
 
 absl::Status RunAttach(const AttachFlags& flags, const GlobalOptions& global) {
@@ -56,6 +57,7 @@ absl::Status RunAttach(const AttachFlags& flags, const GlobalOptions& global) {
     XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(global.pin_root));
     ProbeOptions popts;
     popts.mode = ProbeModeFromEnv();
+    popts.drops = flags.drops;
     bool already = false;
     auto probes = AttachProbes(pins, popts, &already);
     if (probes.ok())
@@ -88,6 +90,7 @@ void RegisterAttach(CLI::App& app, GlobalOptions& global, absl::Status* result) 
                 "default dp_path for use_pinned_map=1 (a symlink to the pin; detach removes it)");
   cmd->add_flag("--no-probes", flags->no_probes,
                 "do not attach the transmit/drop probes (xsk-loader probes attach does it alone)");
+  AddDropsOption(cmd, &flags->drops);
   cmd->callback([flags, &global, result] { *result = RunAttach(*flags, global); });
 }
 

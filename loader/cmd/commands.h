@@ -8,6 +8,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/status.h"
 #include "lib/enum_table.h"
+#include "lib/xsk_probes_prog.h"
 
 namespace xskit {
 
@@ -41,5 +42,9 @@ void RegisterProbes(CLI::App& app, GlobalOptions& global, absl::Status* result);
 void RegisterTop(CLI::App& app, GlobalOptions& global, absl::Status* result);     // cmd/top.cc
 void RegisterServe(CLI::App& app, GlobalOptions& global, absl::Status* result);   // cmd/serve.cc
 void RegisterSockets(CLI::App& app, GlobalOptions& global, absl::Status* result); // cmd/sockets.cc
+
+// `--drops interfaces|reasons|off` (attach, probe, probes attach), from
+// kDropsModeNames (cmd/probe.cc).
+void AddDropsOption(CLI::App* cmd, DropsMode* drops);
 
 }  // namespace xskit

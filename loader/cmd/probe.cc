@@ -3,6 +3,7 @@
 // `xsk-loader probes attach|detach`: the probe set alone, pinned under
 // <root>/probes/ so it outlives the loader.
 #include <cstdio>
+#include <map>
 
 #include "absl/strings/str_format.h"
 #include "loader/cmd/commands.h"
@@ -17,11 +18,13 @@ struct ProbeFlags {
   bool json = false;
   bool latency = false;
   ProbeModeRequest mode = ProbeModeRequest::kAuto;
+  DropsMode drops = DropsMode::kInterfaces;
 };
 
 ProbeOptions OptionsOf(const ProbeFlags& f) {
   ProbeOptions o;
   o.latency = f.latency;
+  o.drops = f.drops;
   o.mode = f.mode == ProbeModeRequest::kAuto ? ProbeModeFromEnv() : f.mode;
   return o;
 }
@@ -78,9 +81,17 @@ void AddProbeOptions(CLI::App* cmd, ProbeFlags* f) {
                 "probe mode: auto (fentry where allowed), fentry, tracepoint");
   cmd->add_flag("--latency", f->latency,
                 "also measure completion latency (fentry only; per-skb hash work)");
+  AddDropsOption(cmd, &f->drops);
 }
 
 }  // namespace
+
+void AddDropsOption(CLI::App* cmd, DropsMode* drops) {
+  AddEnumOption(cmd, "--drops", *drops, kDropsModeNames,
+                "drop probe (kfree_skb): interfaces (by reason, netns, interface, AF_XDP), "
+                "reasons (by reason only: cheapest under a drop storm), off; every mode but "
+                "off counts each drop exactly by reason");
+}
 
 void RegisterProbe(CLI::App& app, GlobalOptions& global, absl::Status* result) {
   auto flags = std::make_shared<ProbeFlags>();
