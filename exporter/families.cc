@@ -2,7 +2,21 @@
 
 #include <limits>
 
+#include "absl/hash/hash.h"
+
 namespace xskit::exporter {
+namespace {
+
+constexpr uint32_t kEnd = std::numeric_limits<uint32_t>::max();
+
+bool SameLabels(const std::vector<prometheus::ClientMetric::Label>& have, const Labels& want) {
+  if (have.size() != want.size()) return false;
+  for (size_t i = 0; i < want.size(); i++)
+    if (have[i].name != want[i].first || have[i].value != want[i].second) return false;
+  return true;
+}
+
+}  // namespace
 
 FamilyBuilder::FamilyBuilder(std::string name, std::string help, prometheus::MetricType type) {
   family_.name = std::move(name);
@@ -10,20 +24,36 @@ FamilyBuilder::FamilyBuilder(std::string name, std::string help, prometheus::Met
   family_.type = type;
 }
 
-prometheus::ClientMetric& FamilyBuilder::Series(const Labels& labels, bool* created) {
-  auto [it, inserted] = index_.emplace(labels, family_.metric.size());
-  *created = inserted;
-  if (inserted) {
-    prometheus::ClientMetric m;
-    for (const auto& [k, v] : labels) m.label.push_back({k, v});
-    family_.metric.push_back(std::move(m));
-  }
-  return family_.metric[it->second];
+void FamilyBuilder::Reserve(size_t n) {
+  family_.metric.reserve(n);
+  next_.reserve(n);
+  head_.reserve(n);
 }
 
-void FamilyBuilder::Add(const Labels& labels, double value) {
+prometheus::ClientMetric& FamilyBuilder::Series(Labels&& labels, bool* created) {
+  size_t h = absl::HashOf(labels);
+  auto [it, inserted] = head_.try_emplace(h, static_cast<uint32_t>(family_.metric.size()));
+  if (!inserted) {
+    uint32_t i = it->second, last = i;
+    for (; i != kEnd; last = i, i = next_[i]) {
+      if (SameLabels(family_.metric[i].label, labels)) {
+        *created = false;
+        return family_.metric[i];
+      }
+    }
+    next_[last] = static_cast<uint32_t>(family_.metric.size());
+  }
+  *created = true;
+  next_.push_back(kEnd);
+  prometheus::ClientMetric& m = family_.metric.emplace_back();
+  m.label.reserve(labels.size());
+  for (auto& [k, v] : labels) m.label.push_back({std::move(k), std::move(v)});
+  return m;
+}
+
+void FamilyBuilder::Add(Labels&& labels, double value) {
   bool created = false;
-  auto& m = Series(labels, &created);
+  auto& m = Series(std::move(labels), &created);
   switch (family_.type) {
     case prometheus::MetricType::Counter: m.counter.value += value; break;
     case prometheus::MetricType::Gauge: m.gauge.value += value; break;
@@ -35,8 +65,9 @@ void FamilyBuilder::AddHistogram(const Labels& labels, const std::vector<double>
                                  const std::vector<uint64_t>& per_bucket, uint64_t overflow,
                                  double sum) {
   bool created = false;
-  auto& h = Series(labels, &created).histogram;
+  auto& h = Series(Labels(labels), &created).histogram;
   if (created) {
+    h.bucket.reserve(bounds.size() + 1);
     for (double b : bounds) h.bucket.push_back({0, b});
     h.bucket.push_back({0, std::numeric_limits<double>::infinity()});
   }
@@ -52,9 +83,11 @@ void FamilyBuilder::AddHistogram(const Labels& labels, const std::vector<double>
 }
 
 void FamilyBuilder::MoveTo(std::vector<prometheus::MetricFamily>& out) {
-  if (index_.empty()) return;
+  if (family_.metric.empty()) return;
   out.push_back(std::move(family_));
-  index_.clear();
+  family_.metric.clear();
+  head_.clear();
+  next_.clear();
 }
 
 }  // namespace xskit::exporter

@@ -151,6 +151,13 @@ void XskCollector::CollectSockets(std::vector<prometheus::MetricFamily>& out) co
   std::vector<FamilyBuilder> ctrs;
   for (const auto& c : kCounters) ctrs.emplace_back(c.name, c.help, MetricType::Counter);
 
+  // One series per socket in each family (fewer where sockets share an
+  // identity): room for all of them up front; the identity labels are built
+  // once per socket and copied into each family's series, the last use moves.
+  info.Reserve(sockets.size());
+  rings.Reserve(4 * sockets.size());
+  unregistered.Reserve(sockets.size());
+  for (auto& c : ctrs) c.Reserve(sockets.size());
   uint64_t bound = 0, unbound = 0;
   for (const auto& s : sockets) {
     if (!s.bound) {
@@ -158,26 +165,34 @@ void XskCollector::CollectSockets(std::vector<prometheus::MetricFamily>& out) co
       continue;
     }
     bound++;
-    Labels id = {{"ifname", s.ifname},
-                 {"netns", s.netns},
-                 {"queue", absl::StrCat(s.queue)},
-                 {"umem_id", absl::StrCat(s.umem_id)}};
-    Labels il = id;
-    il.insert(il.end(), {{"mode", s.mode()},
-                         {"need_wakeup", s.need_wakeup ? "true" : "false"},
-                         {"comm", s.owners.empty() ? "" : s.owners.front().comm}});
-    info.Add(il, 1);
+    Labels id;
+    id.reserve(8);
+    id.emplace_back("ifname", s.ifname);
+    id.emplace_back("netns", s.netns);
+    id.emplace_back("queue", absl::StrCat(s.queue));
+    id.emplace_back("umem_id", absl::StrCat(s.umem_id));
+    {
+      Labels il;
+      il.reserve(id.size() + 3);
+      il = id;
+      il.emplace_back("mode", s.mode());
+      il.emplace_back("need_wakeup", s.need_wakeup ? "true" : "false");
+      il.emplace_back("comm", s.owners.empty() ? "" : s.owners.front().comm);
+      info.Add(std::move(il), 1);
+    }
     for (size_t i = 0; i < ctrs.size(); i++)
-      ctrs[i].Add(id, static_cast<double>(s.counters.*(kCounters[i].field)));
+      ctrs[i].Add(Labels(id), static_cast<double>(s.counters.*(kCounters[i].field)));
     const std::pair<const char*, uint32_t> rs[] = {
         {"rx", s.rx_ring}, {"tx", s.tx_ring}, {"fill", s.fill_ring}, {"completion", s.comp_ring}};
     for (const auto& [ring, n] : rs) {
       if (!n) continue;
-      Labels rl = id;
-      rl.push_back({"ring", ring});
-      rings.Add(rl, n);
+      Labels rl;
+      rl.reserve(id.size() + 1);
+      rl = id;
+      rl.emplace_back("ring", ring);
+      rings.Add(std::move(rl), n);
     }
-    if (s.steered_queue) unregistered.Add(id, s.registered ? 0 : 1);
+    if (s.steered_queue) unregistered.Add(std::move(id), s.registered ? 0 : 1);
   }
   count.Add({{"state", "bound"}}, static_cast<double>(bound));
   count.Add({{"state", "unbound"}}, static_cast<double>(unbound));

@@ -114,6 +114,35 @@ TEST(ExporterFamilies, HistogramIsCumulativeAndEqualLabelsAreSummed) {
   EXPECT_DOUBLE_EQ(h.sample_sum, 40);
 }
 
+TEST(ExporterFamilies, CountersSumEqualLabelsAndKeepFirstSeenOrder) {
+  exporter::FamilyBuilder f("x_total", "c", prometheus::MetricType::Counter);
+  f.Reserve(4);
+  // 3,000 distinct label sets (more than a scrape with 256 sockets has in
+  // one family), each added twice, interleaved; plus sets that differ only
+  // by one more label or by where a string is split between name and value.
+  for (int round = 0; round < 2; round++)
+    for (int i = 0; i < 3000; i++)
+      f.Add({{"ifname", absl::StrCat("veth", i % 7)}, {"queue", absl::StrCat(i)}}, i + round);
+  f.Add({{"ifname", "veth0"}, {"queue", "0"}, {"ring", "rx"}}, 5);
+  f.Add({{"ifnam", "eveth0"}, {"queue", "0"}}, 7);
+  std::vector<prometheus::MetricFamily> out;
+  f.MoveTo(out);
+  ASSERT_EQ(out.size(), 1u);
+  ASSERT_EQ(out[0].metric.size(), 3002u);
+  for (int i = 0; i < 3000; i++) {
+    const auto& m = out[0].metric[i];
+    ASSERT_EQ(m.label.size(), 2u);
+    EXPECT_EQ(m.label[1].value, absl::StrCat(i));
+    EXPECT_DOUBLE_EQ(m.counter.value, 2.0 * i + 1) << i;
+  }
+  EXPECT_DOUBLE_EQ(out[0].metric[3000].counter.value, 5);
+  EXPECT_EQ(out[0].metric[3000].label.size(), 3u);
+  EXPECT_DOUBLE_EQ(out[0].metric[3001].counter.value, 7);
+  EXPECT_TRUE(f.empty()) << "MoveTo leaves the builder empty";
+  f.MoveTo(out);
+  EXPECT_EQ(out.size(), 1u) << "an empty family is not appended";
+}
+
 TEST(ExporterWebConfig, ParsesTheExporterToolkitSubsetAndChecksBcrypt) {
   char salt[64];
   ASSERT_NE(crypt_gensalt_rn("$2b$", 4, nullptr, 0, salt, sizeof(salt)), nullptr);
