@@ -13,6 +13,8 @@ class IgbProbesTest : public ProbesTest {
  protected:
   void SetUp() override {
     auto [a, b] = PairFromEnv("XSKIT_IGB_PAIR");
+    if (!a.empty()) ProbesTest::SetUp();  // the pinned probes
+    if (HasFatalFailure()) return;
     if (a.empty()) XSKIT_SKIP(NoPairReason({"igb", "XSKIT_IGB_PAIR"}));
     net_ = std::make_unique<NetnsPair>(NetnsPair::Options{.existing_a = a, .existing_b = b});
     ASSERT_TRUE(WaitForCarrier(net_->ns_a(), net_->dev_a()) && WaitForCarrier(net_->ns_b(), net_->dev_b()));
