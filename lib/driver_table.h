@@ -3,9 +3,10 @@
 // arrived in 6.3) and for what no kernel reports at all (the native XDP MTU
 // limit, IFF_TX_SKB_NO_LINEAR, queue constraints).
 //
-// Each entry was read off the driver's source; `since` says from which
-// kernel the capability holds. Tests check these against real veth and
-// virtio_net devices; the others are recorded facts.
+// Each entry was read off the driver's source; `zerocopy_since` says from
+// which kernel zero-copy holds. The kernel matrix (selftests/vmtest, tier
+// drivers) checks the veth, virtio_net and igb entries against what each
+// kernel reports; the others are recorded facts.
 #pragma once
 
 #include "absl/strings/string_view.h"
@@ -26,7 +27,18 @@ struct DriverFacts {
   bool tx_skb_no_linear;       // IFF_TX_SKB_NO_LINEAR: generic zerocopy xmit path
   absl::string_view zerocopy_needs;  // what zero-copy demands of the setup
   std::vector<absl::string_view> constraints;  // checked or warned before attach
+  // The kernel from which `zerocopy` holds (KernelSeries(6, 14)); 0: every
+  // kernel xskit supports. Before it the driver has no zero-copy.
+  uint32_t zerocopy_since = 0;
+  // ndo_xsk_wakeup refuses (EINVAL/ENETDOWN) while no XDP program is
+  // attached: a zero-copy socket's sendto/poll kicks fail until one is.
+  bool wakeup_needs_xdp_prog = false;
+
+  // Whether zero-copy holds on kernel `series` (KernelSeries(major, minor)).
+  bool ZerocopyOn(uint32_t series) const { return zerocopy && series >= zerocopy_since; }
 };
+
+constexpr uint32_t KernelSeries(uint32_t major, uint32_t minor) { return major << 16 | minor << 8; }
 
 // The recorded entry for `driver`, if there is one.
 const DriverFacts* FindDriverFacts(absl::string_view driver);

@@ -64,7 +64,9 @@ void FillXdpCapabilities(IfaceFacts& f) {
   if (!nl.ok()) spdlog::debug("netdev family: {}", nl.status().ToString());
   if (f.recorded) {
     f.xdp.native = f.recorded->native_xdp;
-    f.xdp.zerocopy = f.recorded->zerocopy;
+    // Only kernels before 6.3 lack xdp-features: a driver whose zero-copy
+    // came later (virtio_net 6.13, igb 6.14) has none on them.
+    f.xdp.zerocopy = f.recorded->ZerocopyOn(KernelSeries(6, 2));
     f.xdp.source = "recorded table (kernel has no netdev xdp-features)";
   } else {
     f.xdp.source = "unknown driver, kernel has no netdev xdp-features";

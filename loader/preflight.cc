@@ -2,6 +2,8 @@
 
 #include <bpf/bpf.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "lib/attach.h"
@@ -62,6 +64,21 @@ void CheckXdp(const IfaceFacts& f, const PreflightOptions& opts, std::vector<Fin
                       : Warn("xsk-zerocopy", absl::StrCat("no AF_XDP zero-copy: sockets run in copy mode", segs),
                              f.recorded ? std::string(f.recorded->zerocopy_needs)
                                         : "zero-copy needs driver support"));
+  // igb, ixgbe, i40e, ice: ndo_xsk_wakeup refuses while no XDP program is
+  // attached, so a zero-copy socket's first sendto/poll kick fails with
+  // EINVAL (a Tx-only socket too) unless a program is there first.
+  if (f.xdp.zerocopy && f.recorded && f.recorded->wakeup_needs_xdp_prog) {
+    const uint32_t prog = std::max({f.link.xdp_prog_id, f.link.xdp_drv_prog_id, f.link.xdp_skb_prog_id});
+    if (prog)
+      out.push_back(Ok("xsk-wakeup", absl::StrCat(f.driver, " wakes zero-copy sockets only with an XDP "
+                                                  "program attached: one is (id ", prog, ")")));
+    else
+      out.push_back(Warn("xsk-wakeup",
+                         absl::StrCat(f.driver, " refuses AF_XDP wakeups (sendto/poll of a zero-copy "
+                                      "socket fail with EINVAL) while no XDP program is attached to ", n),
+                         absl::StrCat("attach before binding, Tx-only sockets too: xsk-loader attach ", n,
+                                      " --mode native --zerocopy")));
+  }
   if (f.xdp.xsk_features)
     out.push_back(Ok("xsk-features", absl::StrCat("AF_XDP Tx metadata: ",
                                                   XskFeatureNames(*f.xdp.xsk_features))));

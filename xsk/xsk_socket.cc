@@ -73,6 +73,12 @@ absl::StatusOr<std::unique_ptr<XskSocket>> XskSocket::Create(const std::string& 
                                  &s->rings_->fill, &s->rings_->comp, &ucfg))
     return ErrnoError("xsk_umem__create", err);
 
+  // The fill ring is full before the bind: a zero-copy driver fills its Rx
+  // ring from it at bind time (igb, i40e, ixgbe), and with an empty one its
+  // device has no buffers until the driver is woken, which on igb raises a
+  // software interrupt (EICS) that qemu's emulated igb drops under MSI-X.
+  s->RefillFill(std::min(opts.fill_size, opts.num_frames / 2));
+
   xsk_socket_config scfg{};
   scfg.rx_size = opts.rx_size;
   scfg.tx_size = opts.tx_size;
@@ -83,8 +89,6 @@ absl::StatusOr<std::unique_ptr<XskSocket>> XskSocket::Create(const std::string& 
   if (int err = xsk_socket__create(&s->rings_->xsk, ifname.c_str(), queue, s->rings_->umem,
                                    &s->rings_->rx, &s->rings_->tx, &scfg))
     return ErrnoError(absl::StrCat("create AF_XDP socket on ", ifname, " queue ", queue), err);
-
-  s->RefillFill(std::min(opts.fill_size, opts.num_frames / 2));
   return s;
 }
 

@@ -223,8 +223,10 @@ json Reporter::Result(const RunFacts& f) const {
   if (o_.mode != Mode::kTxOnly) {
     setup["rx"] = side(f.rx_ep, f.rx_scope);
     setup["xdp_mode"] = f.steer_mode;
-    setup["steer_attached_for_run"] = f.steer_attached_for_run;
   }
+  // rxdrop/l2fwd: the receiver's steering; txonly -z: the program igb,
+  // ixgbe, i40e and ice need before they take a zero-copy socket's kicks.
+  setup["steer_attached_for_run"] = f.steer_attached_for_run;
   r["setup"] = setup;
   r["duration_s"] = f.elapsed_s;
   if (o_.mode == Mode::kTxOnly) {

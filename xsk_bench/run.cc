@@ -259,6 +259,39 @@ absl::Status OpenReceiver(const Options& o, const PinLayout& pins, Side& rx, Att
 // The kernel decides whether a zero-copy bind works (since 6.3 from the
 // same netdev xdp-features ReadIfaceFacts reads); a refusal is explained
 // with the facts.
+// Zero-copy Tx on a driver whose ndo_xsk_wakeup refuses while no XDP
+// program is attached (igb, ixgbe, i40e, ice: the first sendto kick fails
+// with EINVAL): xsk_steer is attached for the run, as for rxdrop, so the
+// kicks are taken; without bpffs for the pins, a refusal that says so.
+absl::Status AttachForTxWakeup(const Options& o, const absl::StatusOr<PinLayout>& pins, Side& tx,
+                               AttachGuard& guard) {
+  if (o.bind != BindMode::kZerocopy || o.backend != Backend::kAfXdp) return absl::OkStatus();
+  return InNs(tx.ep.netns, [&]() -> absl::Status {
+    auto f = ReadIfaceFacts(tx.ep.ifname);
+    if (!f.ok() || !f->recorded || !f->recorded->wakeup_needs_xdp_prog || !f->xdp.zerocopy)
+      return absl::OkStatus();
+    if (f->link.xdp_prog_id || f->link.xdp_drv_prog_id || f->link.xdp_skb_prog_id) return absl::OkStatus();
+    if (!pins.ok())
+      return Error(ExitCode::kUnsupported,
+                   absl::StrCat("-z: ", f->driver, " refuses AF_XDP Tx wakeups while no XDP program is "
+                                "attached to ", tx.ep.ifname, ", and xsk-bench cannot attach one (",
+                                pins.status().message(), "); attach first: xsk-loader attach ",
+                                tx.ep.ifname, " --mode native --zerocopy"));
+    AttachRequest req;
+    req.ifname = tx.ep.ifname;
+    req.mode = o.xdp_mode == XdpMode::kGeneric ? ModeRequest::kGeneric : ModeRequest::kNative;
+    req.zerocopy = true;
+    req.pin_root = pins->root();
+    XSKIT_ASSIGN_OR_RETURN(AttachResult r, Attach(req));
+    (void)r;
+    guard.netns = tx.ep.netns;
+    guard.ifname = tx.ep.ifname;
+    guard.pin_root = pins->root();
+    guard.active = true;
+    return absl::OkStatus();
+  });
+}
+
 absl::Status OpenSender(const Options& o, Side& tx) {
   return InNs(tx.ep.netns, [&]() -> absl::Status {
     auto s = RetryBusy([&] {
@@ -350,6 +383,7 @@ absl::StatusOr<nlohmann::json> RunBench(const Options& o) {
   if (has_tx) {
     XSKIT_ASSIGN_OR_RETURN(frame, BuildFrame(o, tx.ep, dst_mac, dst_ip));
     if (o.backend == Backend::kAfXdp) {
+      if (!rx_mode && !sandbox) XSKIT_RETURN_IF_ERROR(AttachForTxWakeup(o, pins_or, tx, attach_guard));
       XSKIT_RETURN_IF_ERROR(OpenSender(o, tx));
       PrepareTxFrames(*tx.sock, frame);
     }
@@ -460,8 +494,10 @@ absl::StatusOr<nlohmann::json> RunBench(const Options& o) {
     XSKIT_ASSIGN_OR_RETURN(SteerSample s1, ReadSteer(*rx.steer, o.queue));
     f.steer = Delta(s0, s1);
     f.steer_mode = XdpModeName(rx.steer->info().xdp_mode);
-    f.steer_attached_for_run = attach_guard.active;
   }
+  // rxdrop/l2fwd: the receiver's attach; txonly -z: the attach igb & co.
+  // need for their Tx wakeups.
+  f.steer_attached_for_run = attach_guard.active;
   if (app) {
     f.xdp_stats = XdpStats(*app);
     auto zc = app->IsZerocopy();

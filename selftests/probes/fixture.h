@@ -31,6 +31,7 @@
 #include "gtest/gtest.h"
 #include "lib/attach.h"
 #include "lib/drop_reasons.h"
+#include "lib/iface_facts.h"
 #include "lib/xsk_probes_prog.h"
 #include "xsk/xsk_socket.h"
 #include "selftests/lib/alloc_paths.h"

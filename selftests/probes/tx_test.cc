@@ -92,6 +92,51 @@ TEST_F(ProbesTest, BudgetExhaustedIsTheOnlyCause) {
   EXPECT_EQ(errs.begin()->second, 1u) << "calls";
 }
 
+// XDP_MAX_TX_SKB_BUDGET (6.17+) raises the per-call budget: with 64, a
+// workload of 5 * 64 + 1 descriptors takes six sendto calls, the first
+// five stopping at the budget (one `budget` EAGAIN per 64 descriptors
+// followed by more), the last sending the one left; the probes read the
+// socket's budget (the gauge) in fentry and tracepoint mode alike.
+TEST_F(ProbesTest, TxBudgetSockoptGivesOneBudgetStopPer64) {
+  constexpr uint32_t kBudget = 64, kFull = 5, kDescs = kFull * kBudget + 1;
+  bool have = false;
+  for (const auto& p : ProbeXskSockopts())
+    if (p.name == "XDP_MAX_TX_SKB_BUDGET") have = p.present;
+  if (!have) XSKIT_SKIP("this kernel has no XDP_MAX_TX_SKB_BUDGET (6.17+)");
+  NetnsPair net;
+  Where a = WhereIs(net.ns_a(), net.dev_a());
+  auto s = testing::CreateSocketIn(net.ns_a(), net.dev_a(), 0);
+  ASSERT_TRUE(s);
+  uint32_t budget = kBudget;
+  ASSERT_EQ(::setsockopt(s->fd(), SOL_XDP, 9 /* XDP_MAX_TX_SKB_BUDGET */, &budget, sizeof(budget)), 0)
+      << std::strerror(errno);
+  const xsk_probes_tx tx0 = Tx(a, 0);
+  const auto errs0 = TxErrors(a, 0);
+  auto frame = Frame(net);
+  ASSERT_EQ(s->QueueTx(kDescs, frame.size(), [&](uint32_t, std::span<uint8_t> b) {
+              std::memcpy(b.data(), frame.data(), frame.size());
+            }),
+            kDescs);
+  for (uint32_t i = 0; i < kFull; i++) {
+    EXPECT_EQ(s->Kick(), EAGAIN) << "sendto " << i + 1 << " stops at the budget of " << kBudget;
+    s->Complete();
+  }
+  EXPECT_EQ(s->Kick(), 0) << "the last sendto sends the one descriptor left";
+  Reap(*s);
+  xsk_probes_tx tx = Delta(tx0, Tx(a, 0));
+  EXPECT_EQ(tx.calls, kFull + 1) << "sendto calls";
+  EXPECT_EQ(tx.descs, kDescs) << "descriptors transmitted";
+  EXPECT_EQ(tx.hist[ExpectedBucket(kBudget)], kFull) << "calls of 64";
+  EXPECT_EQ(tx.hist[ExpectedBucket(1)], 1u) << "the call of 1";
+  EXPECT_EQ(tx.errors, kFull);
+  EXPECT_EQ(tx.tx_budget, kBudget) << "budget gauge: the socket's XDP_MAX_TX_SKB_BUDGET";
+  auto errs = Delta(errs0, TxErrors(a, 0));
+  ASSERT_EQ(errs.size(), 1u) << "exactly one (errno, cause)";
+  EXPECT_EQ(errs.begin()->first.first, static_cast<uint32_t>(EAGAIN)) << "errno";
+  EXPECT_STREQ(CauseName(errs.begin()->first.second), "budget") << "cause";
+  EXPECT_EQ(errs.begin()->second, kFull) << "one budget stop per 64 descriptors followed by more";
+}
+
 TEST_F(ProbesTest, CompletionQueueFullIsTheOnlyCause) {
   NetnsPair net;
   Where a = WhereIs(net.ns_a(), net.dev_a());
