@@ -301,8 +301,13 @@ absl::Status Detach(const std::string& ifname, const std::optional<std::string>&
                               " (no ", dir, "); `xsk-loader status` lists attachments"));
   pins.SweepStaleStaging();
   UnlinkDpMap(ifname, PinPath(dir, kPinXsksMap));
-  // Unpinning the link drops its last reference: the kernel detaches the
-  // program, then the maps go with their pins.
+  // Readers (the exporter's pin cache, the socket helper) may hold the link
+  // fd, so unpinning alone would leave the program attached: detach the
+  // link itself first (BPF_LINK_DETACH), then the pins go.
+  if (Fd link(bpf_obj_get(PinPath(dir, kPinLink).c_str())); link.valid()) {
+    if (bpf_link_detach(link.get()) != 0 && errno != ENOLINK && errno != EINVAL)
+      return ErrnoError(absl::StrCat("detach the XDP link of ", ifname, " (BPF_LINK_DETACH)"), errno);
+  }
   return RemovePinDir(dir, Parent(pins.root()));
 }
 

@@ -685,6 +685,11 @@ TEST_F(ExporterTest, UnitsPermissionModelLaterAttachesAppear) {
   ASSERT_EQ(loader({"detach", pair_.dev_a()}, pair_.ns_a()).status, 0);
   ASSERT_EQ(loader({"detach", pair_.dev_b()}, pair_.ns_b()).status, 0);
   EXPECT_FALSE(std::filesystem::exists(root));
+  // The exporter held the links: detach took the programs off anyway.
+  for (const auto& [ns, dev] : {std::pair{pair_.ns_a(), pair_.dev_a()}, {pair_.ns_b(), pair_.dev_b()}}) {
+    CmdResult link = RunCmd({"ip", "-d", "link", "show", "dev", dev}, ns);
+    EXPECT_EQ(link.output.find("prog/xdp"), std::string::npos) << dev << ": " << link.output;
+  }
   body = HttpGet(exporter_port_, "/metrics").body;
   EXPECT_EQ(body.find("xsk_steer_info{"), std::string::npos) << body;
   ASSERT_EQ(loader({"attach", pair_.dev_a()}, pair_.ns_a()).status, 0);
