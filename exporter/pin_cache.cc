@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -33,17 +34,20 @@ void PinCache::Refresh(const ErrorSink& errors) {
   // afterwards only with --reopen on-change.
   allow_open_ = !primed_ || may_reopen_;
   primed_ = true;
-  // The interface list: readdir of <root>/if (no privilege needed: the
-  // directories are 0755; pins themselves are 0600).
+  // The interface list: readdir of <root>/if through the root's fd (no
+  // privilege needed: the group xskit reads the directories).
   std::vector<std::string> dirs;
-  if (DIR* d = ::opendir(pins_.IfacesDir().c_str())) {
+  if (!RefreshRoot(errors)) {
+    // No <root>: nothing attached (every interface and the probes go).
+  } else if (DIR* d = ::opendir(view_.IfacesDir().c_str())) {
     ::closedir(d);
-    for (auto& name : pins_.ListIfaceDirs()) {
+    for (auto& name : view_.ListIfaceDirs()) {
       IfaceDirParts parts = ParseIfaceDirName(name);
       if (InterfaceSelected(interfaces_, name, parts.ifname)) dirs.push_back(std::move(name));
     }
   } else if (errno != ENOENT) {
-    errors("pins", absl::StrCat("list ", pins_.IfacesDir(), ": ", std::strerror(errno)));
+    errors("pins", absl::StrCat("list ", pins_.IfacesDir(), ": ", std::strerror(errno),
+                                errno == EACCES ? " (is the exporter in the group xskit?)" : ""));
     dirs.clear();
     for (const auto& e : ifaces_) dirs.push_back(e->dir_name);  // keep what we have
   }
@@ -63,7 +67,7 @@ void PinCache::Refresh(const ErrorSink& errors) {
 
 void PinCache::RefreshIface(const std::string& dir_name, std::unique_ptr<IfaceEntry>& entry,
                             const ErrorSink& errors) {
-  std::string dir = pins_.IfaceDir(dir_name);
+  std::string dir = view_.IfaceDir(dir_name);
   // Identity of an attach: its directory's inode. xsk-loader pins into a
   // staging directory and renames it into place, so every attach has a new
   // one, and stat() of it needs search permission on <root>/if only (the
@@ -71,7 +75,7 @@ void PinCache::RefreshIface(const std::string& dir_name, std::unique_ptr<IfaceEn
   int err = 0;
   ino_t dir_ino = PinInode(dir, &err);
   if (err) {
-    errors("pins", absl::StrCat("stat ", dir, ": ", std::strerror(err)));
+    errors("pins", absl::StrCat("stat ", pins_.IfaceDir(dir_name), ": ", std::strerror(err)));
     if (entry) entry->link = entry->steer->Link();
     return;  // cannot tell: keep what we have
   }
@@ -87,7 +91,7 @@ void PinCache::RefreshIface(const std::string& dir_name, std::unique_ptr<IfaceEn
     if (!allow_open_) {
       // --reopen never: a new or re-attached interface shows up after a
       // restart; the objects opened at start are no longer the pinned ones.
-      errors("pins", absl::StrCat(dir, " was attached after start and --reopen never is set; "
+      errors("pins", absl::StrCat(pins_.IfaceDir(dir_name), " was attached after start and --reopen never is set; "
                                   "restart the exporter to export it"));
       entry.reset();
       return;
@@ -135,12 +139,39 @@ void PinCache::RefreshProg(IfaceEntry& e, const ErrorSink& errors) {
   e.prog.reset(fd);
 }
 
+bool PinCache::RefreshRoot(const ErrorSink& errors) {
+  if (root_fd_.valid()) {
+    struct stat st {};
+    if (::fstat(root_fd_.get(), &st) == 0 && st.st_nlink > 0) return true;
+    root_fd_.reset();  // <root> was removed (the last detach): find the new one
+    view_ = pins_;
+  }
+  // Opening is allowed at start, and later with --reopen on-change; with
+  // --reopen never a <root> made after start stays unseen, like its pins.
+  if (!allow_open_) return false;
+  int fd, err = 0;
+  {
+    RaisedPrivileges raised;
+    fd = ::open(pins_.root().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) err = errno;
+  }
+  if (fd < 0) {
+    if (err != ENOENT)
+      errors("pins", absl::StrCat("open ", pins_.root(), ": ", std::strerror(err)));
+    return false;
+  }
+  root_fd_.reset(fd);
+  view_ = PinLayout(absl::StrCat("/proc/self/fd/", fd));
+  return true;
+}
+
 void PinCache::RefreshProbes(const ErrorSink& errors) {
-  std::string dir = pins_.ProbesDir();
+  std::string dir = view_.ProbesDir();
   int err = 0;
-  ino_t ino = PinInode(dir, &err);  // a new attach of the probes makes a new directory
+  // A new attach of the probes makes a new directory; no root, no probes.
+  ino_t ino = root_fd_.valid() ? PinInode(dir, &err) : 0;
   if (err) {
-    errors("pins", absl::StrCat("stat ", dir, ": ", std::strerror(err)));
+    errors("pins", absl::StrCat("stat ", pins_.ProbesDir(), ": ", std::strerror(err)));
     return;
   }
   if (ino == probes_ino_) return;

@@ -3,6 +3,13 @@
 // pins change (a re-attach makes a new pin directory) or its program is
 // swapped; the probe set likewise. Noticing a change needs nothing but
 // readdir/stat on bpffs; only re-opening needs privilege (privileges.h).
+//
+// bpffs is mounted 0700 by systemd, so an unprivileged exporter cannot reach
+// <root> by its path. It holds a directory fd of <root>, opened with
+// privilege, and looks at the pins through /proc/self/fd/<fd>: below <root>
+// the group xskit may list and stat (docs/DESIGN.md, "Pin ownership"). When
+// the last detach removes <root>, the next scrape finds it again, with
+// privilege.
 #pragma once
 
 #include <sys/types.h>
@@ -42,7 +49,8 @@ struct IfaceEntry {
 class PinCache {
  public:
   explicit PinCache(PinLayout pins, std::vector<std::string> interfaces, bool may_reopen)
-      : pins_(std::move(pins)), interfaces_(std::move(interfaces)), may_reopen_(may_reopen) {}
+      : pins_(pins), view_(std::move(pins)), interfaces_(std::move(interfaces)),
+        may_reopen_(may_reopen) {}
 
   // Brings the cache in line with the pins. The first call opens
   // everything; later ones re-open only what changed, and only when
@@ -64,8 +72,13 @@ class PinCache {
                     const ErrorSink& errors);
   void RefreshProg(IfaceEntry& e, const ErrorSink& errors);
   void RefreshProbes(const ErrorSink& errors);
+  // Opens (or re-opens, after <root> was removed) the directory fd of
+  // <root>; false when there is none (nothing attached).
+  bool RefreshRoot(const ErrorSink& errors);
 
   PinLayout pins_;
+  PinLayout view_;  // pins_ as seen through root_fd_ (/proc/self/fd/<fd>)
+  Fd root_fd_;
   std::vector<std::string> interfaces_;
   bool may_reopen_;
   bool primed_ = false;

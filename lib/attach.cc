@@ -277,6 +277,7 @@ absl::StatusOr<AttachResult> AttachSteer(const AttachRequest& req) {
   StagedAttach staged(pins.StagingDir(dir_name));
   if (::mkdir(staged.dir().c_str(), 0700) != 0)
     return ErrnoError(absl::StrCat("mkdir ", staged.dir()), errno);
+  XSKIT_RETURN_IF_ERROR(ApplyPinAccess(staged.dir(), PinAccess::kGroupReads));
   // --force: netlink has no atomic replace of a foreign program by a link,
   // so this is the one window where the device runs no XDP program.
   if (!result.replaced.empty()) XSKIT_RETURN_IF_ERROR(DetachForeign(facts.link));

@@ -2,6 +2,7 @@
 
 #include <bpf/bpf.h>
 #include <dirent.h>
+#include <grp.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -271,15 +272,44 @@ absl::Status CheckInfoVersion(const std::string& dir, absl::string_view pin, uin
   return ForeignPin(PinPath(dir, pin), absl::StrCat("layout version ", got, ", this xskit reads ", want));
 }
 
-absl::Status PinFd(int fd, const std::string& path) {
-  if (bpf_obj_pin(fd, path.c_str()) != 0) return ErrnoError(absl::StrCat("pin ", path), errno);
+absl::Status ApplyPinAccess(const std::string& path, PinAccess access) {
+  // Looked up once: the group of a running loader does not change.
+  static const gid_t group = [] {
+    struct group* g = ::getgrnam(kPinGroup);
+    return g ? g->gr_gid : gid_t{0};
+  }();
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return ErrnoError(absl::StrCat("stat ", path), errno);
+  const bool dir = S_ISDIR(st.st_mode);
+  const gid_t gid = access == PinAccess::kGroupReads ? group : gid_t{0};
+  const mode_t mode = access == PinAccess::kOwnerOnly ? (dir ? 0700 : 0600) : (dir ? 0750 : 0640);
+  if (st.st_gid != gid && ::chown(path.c_str(), static_cast<uid_t>(-1), gid) != 0)
+    return ErrnoError(absl::StrCat("chown :", gid == 0 ? "root" : kPinGroup, " ", path,
+                                   " (needs CAP_CHOWN)"),
+                      errno);
+  if ((st.st_mode & 07777) != mode && ::chmod(path.c_str(), mode) != 0)
+    return ErrnoError(absl::StrFormat("chmod %o %s", mode, path), errno);
   return absl::OkStatus();
 }
 
+absl::Status PinFd(int fd, const std::string& path, PinAccess access) {
+  if (bpf_obj_pin(fd, path.c_str()) != 0) return ErrnoError(absl::StrCat("pin ", path), errno);
+  return ApplyPinAccess(path, access);
+}
+
 absl::Status MakeDirs(const std::string& dir) {
+  // The directories missing, outermost first.
+  std::vector<std::string> missing;
+  for (std::string p = dir; !p.empty() && p != "/" && !Stat(p);) {
+    missing.insert(missing.begin(), p);
+    size_t slash = p.find_last_of('/');
+    p.resize(slash == std::string::npos ? 0 : slash);
+  }
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return ErrnoError(absl::StrCat("mkdir ", dir), ec.value());
+  if (missing.empty() || missing.back() != dir) missing.push_back(dir);
+  for (const auto& p : missing) XSKIT_RETURN_IF_ERROR(ApplyPinAccess(p, PinAccess::kGroupReads));
   return absl::OkStatus();
 }
 

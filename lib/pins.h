@@ -125,10 +125,22 @@ absl::Status ReadPinnedInfo(int fd, const std::string& dir, absl::string_view pi
 absl::Status CheckInfoVersion(const std::string& dir, absl::string_view pin, uint32_t got,
                               uint32_t want);
 
-// bpf_obj_pin() of `fd` at `path`, with the path in the error.
-absl::Status PinFd(int fd, const std::string& path);
+// Pin ownership (docs/DESIGN.md, "Pin ownership"): directories and maps
+// belong to root and the group `xskit` (kPinGroup) when it exists, whatever
+// the umask: directories 0750, maps 0640 (the group reads, e.g. the
+// exporter); links stay 0600 root (opening one is read-write, and a link fd
+// can detach the program). Without the group, the group is root's.
+inline constexpr const char* kPinGroup = "xskit";
+enum class PinAccess { kGroupReads, kOwnerOnly };
+// chown root:<group> and chmod as above; `path` is a directory or a pin.
+absl::Status ApplyPinAccess(const std::string& path, PinAccess access);
 
-// Creates `dir` and its parents.
+// bpf_obj_pin() of `fd` at `path` (a map: group-readable, see above), with
+// the path in the error.
+absl::Status PinFd(int fd, const std::string& path, PinAccess access = PinAccess::kGroupReads);
+
+// Creates `dir` and its parents; every directory it creates, and `dir`
+// itself, gets the pin ownership above.
 absl::Status MakeDirs(const std::string& dir);
 
 // Unpins every entry of `dir` and removes it (and empty parents up to, not

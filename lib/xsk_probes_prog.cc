@@ -463,17 +463,15 @@ absl::Status XskProbesProg::Pin(const std::string& dir) const {
       {kPinAllocStats, skel_->maps.alloc_stats}, {kPinLatency, skel_->maps.latency},
   };
   for (const auto& [name, map] : maps)
-    if (bpf_obj_pin(bpf_map__fd(map), PinPath(dir, name).c_str()) != 0)
-      return ErrnoError(absl::StrCat("pin ", PinPath(dir, name)), errno);
+    XSKIT_RETURN_IF_ERROR(PinFd(bpf_map__fd(map), PinPath(dir, name)));
   for (const auto& [name, link] : links_) {
     std::string path = PinPath(dir, absl::StrCat("link_", name));
     if (int err = bpf_link__pin(link, path.c_str())) return ErrnoError(absl::StrCat("pin ", path), err);
+    XSKIT_RETURN_IF_ERROR(ApplyPinAccess(path, PinAccess::kOwnerOnly));
   }
   // The info map last: its presence means "probes attached".
   std::string info = PinPath(dir, kPinProbesInfo);
-  if (bpf_obj_pin(bpf_map__fd(skel_->maps.probes_info), info.c_str()) != 0)
-    return ErrnoError(absl::StrCat("pin ", info), errno);
-  return absl::OkStatus();
+  return PinFd(bpf_map__fd(skel_->maps.probes_info), info);
 }
 
 // ------------------------------------------------------ attach / detach

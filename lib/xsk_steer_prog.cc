@@ -267,7 +267,7 @@ absl::Status XskSteerProg::PinMaps(const std::string& dir) const {
 
 absl::Status XskSteerProg::PinLink(const std::string& dir) const {
   if (!link_.valid()) return Error(ExitCode::kInternal, "PinLink() before Attach()");
-  return PinFd(link_.get(), PinPath(dir, kPinLink));
+  return PinFd(link_.get(), PinPath(dir, kPinLink), PinAccess::kOwnerOnly);
 }
 
 absl::Status XskSteerProg::ReplaceIn(const PinnedSteer& pinned) const {

@@ -11,11 +11,14 @@
 #include <bpf/bpf.h>
 #include <crypt.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,6 +30,7 @@
 #include <iterator>
 #include <optional>
 #include <thread>
+#include <tuple>
 
 #include <linux/types.h>
 
@@ -39,6 +43,7 @@
 #include "exporter/web_config.h"
 #include "gtest/gtest.h"
 #include "lib/errors.h"
+#include "lib/pins.h"
 #include "xsk/xsk_socket.h"
 #include "nlohmann/json.hpp"
 #include "selftests/lib/fixtures.h"
@@ -307,7 +312,7 @@ std::string UnitForThisBuild(const std::string& unit, const std::string& dir) {
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_FALSE(text.empty()) << unit;
   for (const char* bin : {"exporter/xsk-exporter", "loader/xsk-loader"}) {
-    std::string installed = absl::StrCat("/usr/local/bin/", std::filesystem::path(bin).filename().string());
+    std::string installed = absl::StrCat("@XSKIT_BINDIR@/", std::filesystem::path(bin).filename().string());
     for (size_t at; (at = text.find(installed)) != std::string::npos;)
       text.replace(at, installed.size(), Bin(bin));
   }
@@ -329,7 +334,8 @@ TEST(ExporterSystemdUnits, VerifyCleanAndExporterHardened) {
                              dir.path() + "/xsk-loader-serve@eth0.service");
   for (const std::string& unit : {exporter, dir.path() + "/xsk-loader@eth0.service",
                                   dir.path() + "/xsk-loader-serve@eth0.service"}) {
-    CmdResult r = RunCmd({"systemd-analyze", "verify", unit});
+    // --man=no: the man pages come with the package, not the build tree.
+    CmdResult r = RunCmd({"systemd-analyze", "verify", "--man=no", unit});
     EXPECT_EQ(r.status, 0) << unit << ": " << r.output;
     EXPECT_EQ(r.output, "") << "systemd-analyze verify " << unit;
   }
@@ -358,7 +364,8 @@ class ExporterTest : public ::testing::Test {
   int StartExporter(int port = 0, std::vector<std::string> prefix = {},
                     std::vector<std::string> extra = {}) {
     std::vector<std::string> argv = prefix;
-    argv.insert(argv.end(), {Bin("exporter/xsk-exporter"), "--pin-root", root_.path(),
+    argv.insert(argv.end(), {Bin("exporter/xsk-exporter"), "--pin-root",
+                             exporter_pin_root_.empty() ? root_.path() : exporter_pin_root_,
                              "--web.listen-address", absl::StrCat("127.0.0.1:", port),
                              "--log-level", "debug"});
     argv.insert(argv.end(), extra.begin(), extra.end());
@@ -497,6 +504,7 @@ class ExporterTest : public ::testing::Test {
   NetnsPair pair_;
   std::unique_ptr<Daemon> exporter_, prometheus_;
   int exporter_port_ = 0, prom_port_ = 0;
+  std::string exporter_pin_root_;  // empty: root_
 
   void TearDown() override {
     prometheus_.reset();
@@ -644,27 +652,91 @@ TEST_F(ExporterTest, ForeignPinIsRefusedAndTheExporterKeepsServing) {
   EXPECT_EQ(Loader({"detach", pair_.dev_a()}).status, 0);
 }
 
-TEST_F(ExporterTest, RunsUnprivilegedAfterOpeningAndSeesLaterAttaches) {
+// The group that reads the pins (lib/pins.h kPinGroup), created for the
+// test when the host has none (the package creates it), removed after.
+class PinGroup {
+ public:
+  PinGroup() {
+    if (!::getgrnam(kPinGroup)) {
+      CmdResult r = RunCmd({"groupadd", "--system", kPinGroup});
+      created_ = r.status == 0;
+      EXPECT_TRUE(created_) << "groupadd " << kPinGroup << ": " << r.output;
+    }
+    if (struct group* g = ::getgrnam(kPinGroup)) gid_ = g->gr_gid;
+  }
+  ~PinGroup() {
+    if (created_) RunCmd({"groupdel", kPinGroup});
+  }
+  gid_t gid() const { return gid_; }
+
+ private:
+  bool created_ = false;
+  gid_t gid_ = 0;
+};
+
+// Issue 12 item 9, the units' permission model on the host. As systemd runs
+// them: bpffs mounted 0700 (systemd's mode for /sys/fs/bpf; here a private
+// instance), the loader under umask 077 (its unit's UMask=0077), the
+// exporter as an unprivileged user in the group xskit with exactly the
+// capabilities of its unit. It sees what was attached before it started,
+// and attaches made later, also after the last detach removed the pin root.
+TEST_F(ExporterTest, UnitsPermissionModelLaterAttachesAppear) {
   if (RunCmd({"setpriv", "--help"}).status != 0) XSKIT_SKIP("setpriv (util-linux) missing");
-  ASSERT_EQ(Loader({"attach", pair_.dev_a()}).status, 0);
-  // As systemd would start it: user nobody, only the three capabilities
-  // the exporter asks for, ambient.
+  if (RunCmd({"groupadd", "--help"}).status != 0) XSKIT_SKIP("groupadd (passwd) missing");
+  PinGroup group;
+  ASSERT_NE(group.gid(), 0u);
+  const std::string mnt = tmp_.path() + "/bpf";  // tmp_ is 0700 root, like the mount
+  std::filesystem::create_directory(mnt);
+  ASSERT_EQ(::mount("bpf", mnt.c_str(), "bpf", 0, "mode=0700"), 0) << std::strerror(errno);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{mnt};
+  const std::string root = mnt + "/xskit";
+  exporter_pin_root_ = root;
+  auto loader = [&](const std::vector<std::string>& args, const std::string& netns) {
+    std::vector<std::string> argv = {"sh", "-c", "umask 077 && exec \"$@\"", "sh",
+                                     Bin("loader/xsk-loader"), "--pin-root", root};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCmd(argv, netns);
+  };
+  ASSERT_EQ(loader({"attach", pair_.dev_a()}, pair_.ns_a()).status, 0);
+
+  // The ownership decided in docs/DESIGN.md ("Pin ownership"), despite umask 077.
+  const std::string dir = absl::StrCat(root, "/if/", pair_.ns_a(), ":", pair_.dev_a());
+  for (const auto& [path, mode, gid] :
+       std::vector<std::tuple<std::string, mode_t, gid_t>>{{root, 0750, group.gid()},
+                                                           {root + "/if", 0750, group.gid()},
+                                                           {dir, 0750, group.gid()},
+                                                           {dir + "/counters", 0640, group.gid()},
+                                                           {dir + "/steer_info", 0640, group.gid()},
+                                                           {dir + "/link", 0600, 0}}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0) << path;
+    EXPECT_EQ(st.st_mode & 07777, mode) << path;
+    EXPECT_EQ(st.st_gid, gid) << path;
+    EXPECT_EQ(st.st_uid, 0u) << path;
+  }
+
+  // xsk-exporter.service: DynamicUser (here nobody), SupplementaryGroups=xskit,
+  // AmbientCapabilities=CAP_BPF CAP_DAC_OVERRIDE CAP_SYS_ADMIN.
   const std::string caps = "+bpf,+dac_override,+sys_admin";
   ASSERT_NE(StartExporter(0,
-                          {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                           "--inh-caps=" + caps, "--ambient-caps=" + caps,
-                           "--bounding-set=-all," + caps}),
+                          {"setpriv", "--reuid=65534", "--regid=65534",
+                           absl::StrCat("--groups=", group.gid()), "--inh-caps=" + caps,
+                           "--ambient-caps=" + caps, "--bounding-set=-all," + caps}),
             0)
       << ExporterLog();
-  std::ifstream status(absl::StrCat("/proc/", exporter_->pid(), "/status"));
-  std::string line, cap_eff, uid;
-  while (std::getline(status, line)) {
-    if (line.rfind("CapEff:", 0) == 0) cap_eff = line;
-    if (line.rfind("Uid:", 0) == 0) uid = line;
-  }
-  EXPECT_NE(cap_eff.find("0000000000000000"), std::string::npos)
-      << "no effective capability while serving: " << cap_eff;
-  EXPECT_NE(uid.find("65534"), std::string::npos) << uid;
+  auto cap_eff = [&] {
+    std::ifstream status(absl::StrCat("/proc/", exporter_->pid(), "/status"));
+    std::string line;
+    while (std::getline(status, line))
+      if (line.rfind("CapEff:", 0) == 0) return line;
+    return line;
+  };
+  auto steer_line = [&](const std::string& ns, const std::string& dev) {
+    return absl::StrCat("xsk_steer_info{ifname=\"", dev, "\",netns=\"", ns, "\"");
+  };
 
   testing::SendFrames(pair_.ns_b(), pair_.dev_b(), Udp(3, 9999));
   std::string body = HttpGet(exporter_port_, "/metrics").body;
@@ -673,18 +745,44 @@ TEST_F(ExporterTest, RunsUnprivilegedAfterOpeningAndSeesLaterAttaches) {
                                    "\",queue=\"0\",driver=\"veth\",mode=\"native\",outcome="
                                    "\"pass_no_socket\"} 3")),
             std::string::npos)
-      << body;
-  // An interface attached after the drop is opened with the kept
-  // capabilities, raised only for that.
-  ASSERT_EQ(Loader({"attach", pair_.dev_b()}, pair_.ns_b()).status, 0);
+      << body << ExporterLog();
+  EXPECT_NE(cap_eff().find("0000000000000000"), std::string::npos)
+      << "no effective capability while serving: " << cap_eff();
+
+  // Attached after the exporter started.
+  ASSERT_EQ(loader({"attach", pair_.dev_b()}, pair_.ns_b()).status, 0);
   body = HttpGet(exporter_port_, "/metrics").body;
-  EXPECT_NE(body.find(absl::StrCat("xsk_steer_info{ifname=\"", pair_.dev_b(), "\"")),
+  EXPECT_NE(body.find(steer_line(pair_.ns_b(), pair_.dev_b())), std::string::npos)
+      << body << ExporterLog();
+
+  // The last detach removes the pin root; the next attach makes a new one.
+  ASSERT_EQ(loader({"detach", pair_.dev_a()}, pair_.ns_a()).status, 0);
+  ASSERT_EQ(loader({"detach", pair_.dev_b()}, pair_.ns_b()).status, 0);
+  EXPECT_FALSE(std::filesystem::exists(root));
+  // The exporter held the links: detach took the programs off anyway.
+  for (const auto& [ns, dev] : {std::pair{pair_.ns_a(), pair_.dev_a()}, {pair_.ns_b(), pair_.dev_b()}}) {
+    CmdResult link = RunCmd({"ip", "-d", "link", "show", "dev", dev}, ns);
+    EXPECT_EQ(link.output.find("prog/xdp"), std::string::npos) << dev << ": " << link.output;
+  }
+  body = HttpGet(exporter_port_, "/metrics").body;
+  EXPECT_EQ(body.find("xsk_steer_info{"), std::string::npos) << body;
+  ASSERT_EQ(loader({"attach", pair_.dev_a()}, pair_.ns_a()).status, 0);
+  testing::SendFrames(pair_.ns_b(), pair_.dev_b(), Udp(2, 9999));
+  body = HttpGet(exporter_port_, "/metrics").body;
+  EXPECT_NE(body.find(absl::StrCat("xsk_steer_packets_total{ifname=\"", pair_.dev_a(),
+                                   "\",netns=\"", pair_.ns_a(),
+                                   "\",queue=\"0\",driver=\"veth\",mode=\"native\",outcome="
+                                   "\"pass_no_socket\"} 2")),
             std::string::npos)
       << body << ExporterLog();
-  EXPECT_NE(body.find("xsk_exporter_scrape_errors_total{source=\"steer_open\"} 0"),
-            std::string::npos)
-      << ExporterLog();
-  EXPECT_EQ(Loader({"detach", pair_.dev_b()}, pair_.ns_b()).status, 0);
+  for (const char* source : {"steer_open", "pins"})
+    EXPECT_NE(body.find(absl::StrCat("xsk_exporter_scrape_errors_total{source=\"", source,
+                                     "\"} 0")),
+              std::string::npos)
+        << source << "\n" << ExporterLog();
+  EXPECT_NE(cap_eff().find("0000000000000000"), std::string::npos) << cap_eff();
+  EXPECT_EQ(loader({"detach", pair_.dev_a()}, pair_.ns_a()).status, 0);
+  exporter_.reset();  // before the mount goes
 }
 
 TEST_F(ExporterTest, BasicAuthFromTheWebConfig) {
