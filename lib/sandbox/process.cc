@@ -1,4 +1,5 @@
 #include "lib/sandbox/process.h"
+#include "lib/sandbox/run.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -22,15 +23,7 @@ Process::Process(const std::vector<std::string>& argv, const std::string& netns)
     ::dup2(in[0], 0);
     ::dup2(out[1], 1);
     ::dup2(out[1], 2);
-    if (!netns.empty()) {
-      int fd = ::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) _exit(127);
-    }
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    _exit(127);
+    ExecInNetns(argv, netns);
   }
   ::close(in[0]);
   ::close(out[1]);

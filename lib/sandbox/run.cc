@@ -14,6 +14,20 @@
 
 namespace xskit::sandbox {
 
+void ExecInNetns(const std::vector<std::string>& argv, const std::string& netns) {
+  if (!netns.empty()) {
+    // The network namespace only, keeping this mount namespace (and so
+    // the host's bpffs).
+    int fd = ::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) _exit(127);
+  }
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  ::execvp(args[0], args.data());
+  _exit(127);
+}
+
 CmdResult RunCmd(const std::vector<std::string>& argv, const std::string& netns) {
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) return {};
@@ -21,17 +35,7 @@ CmdResult RunCmd(const std::vector<std::string>& argv, const std::string& netns)
   if (pid == 0) {
     ::dup2(pipefd[1], 1);
     ::dup2(pipefd[1], 2);
-    if (!netns.empty()) {
-      // Like `nsenter --net`: the network namespace only, keeping this
-      // mount namespace (and so the host's bpffs).
-      int fd = ::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0 || ::setns(fd, CLONE_NEWNET) != 0) _exit(127);
-    }
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execvp(args[0], args.data());
-    _exit(127);
+    ExecInNetns(argv, netns);
   }
   ::close(pipefd[1]);
   CmdResult r;

@@ -21,6 +21,10 @@ struct CmdResult {
 };
 CmdResult RunCmd(const std::vector<std::string>& argv, const std::string& netns = "");
 
+// In a forked child: enters network namespace `netns` (when not "") like
+// `nsenter --net` and execs argv; exits 127 when either fails.
+[[noreturn]] void ExecInNetns(const std::vector<std::string>& argv, const std::string& netns);
+
 // RunCmd, with a non-zero exit as an error naming the command and its output.
 absl::Status Run(const std::vector<std::string>& argv, const std::string& netns = "");
 // Run, returning the command's output.
