@@ -24,7 +24,7 @@ namespace xskit::exporter {
 struct CollectorOptions {
   std::string pin_root;
   std::vector<std::string> interfaces;  // empty: all
-  bool reopen = true;                   // re-open pins when they change (see privileges.h)
+  bool reopen = true;                   // re-open pins when they change (see lib/privileges.h)
   // Seconds between full AF_XDP socket discoveries (0: every scrape).
   double socket_discovery_s = 30;
 };

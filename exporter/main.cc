@@ -14,7 +14,7 @@
 #include "exporter/civetweb_tls.h"
 #include "exporter/collector.h"
 #include "exporter/decoders.h"
-#include "exporter/privileges.h"
+#include "lib/privileges.h"
 #include "exporter/web_config.h"
 #include "lib/cli_values.h"
 #include "lib/errors.h"

@@ -12,7 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "exporter/decoders.h"
-#include "exporter/privileges.h"
+#include "lib/privileges.h"
 #include "lib/log.h"
 
 namespace xskit::exporter {

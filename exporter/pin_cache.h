@@ -2,7 +2,7 @@
 // link (and its program, for run-time stats) are re-opened only when its
 // pins change (a re-attach makes a new pin directory) or its program is
 // swapped; the probe set likewise. Noticing a change needs nothing but
-// readdir/stat on bpffs; only re-opening needs privilege (privileges.h).
+// readdir/stat on bpffs; only re-opening needs privilege (lib/privileges.h).
 //
 // bpffs is mounted 0700 by systemd, so an unprivileged exporter cannot reach
 // <root> by its path. It holds a directory fd of <root>, opened with

@@ -29,7 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "exporter/collector.h"
 #include "exporter/families.h"
-#include "exporter/privileges.h"
+#include "lib/privileges.h"
 #include "lib/iface_facts.h"
 
 namespace xskit::exporter {

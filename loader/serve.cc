@@ -1,5 +1,7 @@
 #include "loader/serve.h"
 
+#include "lib/privileges.h"
+
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
@@ -212,26 +214,8 @@ std::vector<std::string> DpServer::socket_paths() const {
 }
 
 absl::Status DpServer::DropPrivileges() {
-  // Nothing is needed any more: the fds are open, the sockets bound. The
-  // bounding set goes first, while CAP_SETPCAP is still effective.
-  if (::prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == 1) {
-    for (int c = 0; c <= CAP_LAST_CAP; c++) ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0);
-  }
-  ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-  if (opts_.user) {
-    errno = 0;
-    passwd* pw = getpwnam(opts_.user->c_str());
-    if (!pw) return Error(ExitCode::kUsage, absl::StrCat("--user ", *opts_.user, ": no such user"));
-    if (::setgroups(0, nullptr) != 0) return ErrnoError("setgroups", errno);
-    if (::setgid(pw->pw_gid) != 0) return ErrnoError("setgid", errno);
-    if (::setuid(pw->pw_uid) != 0) return ErrnoError(absl::StrCat("setuid ", *opts_.user), errno);
-  }
-  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
-  __user_cap_data_struct data[2]{};
-  if (::syscall(SYS_capset, &hdr, data) != 0) return ErrnoError("capset (drop all)", errno);
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return ErrnoError("prctl(NO_NEW_PRIVS)", errno);
-  spdlog::info("privileges dropped: uid {}, no capabilities", ::getuid());
-  return absl::OkStatus();
+  // Nothing is needed any more: the fds are open, the sockets bound.
+  return xskit::DropPrivileges({.keep_reopen_caps = false, .user = opts_.user});
 }
 
 void DpServer::Accept(const Listener& l) {

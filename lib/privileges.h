@@ -1,4 +1,6 @@
-// Least privilege for xsk-exporter (see exporter/README.md, "Privileges").
+// Least privilege for a daemon that opens what it needs at start: xsk-exporter
+// (see exporter/README.md, "Privileges") and `xsk-loader serve` (which keeps
+// nothing: keep_reopen_caps = false).
 //
 // The exporter needs privilege for three things only: BPF_ENABLE_STATS
 // (CAP_SYS_ADMIN, once at start; the fd it returns keeps run-time stats on),
@@ -21,7 +23,7 @@
 
 #include "absl/status/status.h"
 
-namespace xskit::exporter {
+namespace xskit {
 
 struct PrivilegeOptions {
   bool keep_reopen_caps = true;     // CAP_BPF, CAP_DAC_OVERRIDE, CAP_SYS_ADMIN (permitted only)
@@ -48,4 +50,4 @@ class RaisedPrivileges {
 // The capability sets of this thread as "eff=<hex> prm=<hex>" (for logs).
 std::string CapabilitySummary();
 
-}  // namespace xskit::exporter
+}  // namespace xskit

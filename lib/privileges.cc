@@ -1,4 +1,4 @@
-#include "exporter/privileges.h"
+#include "lib/privileges.h"
 
 #include <grp.h>
 #include <linux/capability.h>
@@ -13,7 +13,7 @@
 #include "lib/errors.h"
 #include "lib/log.h"
 
-namespace xskit::exporter {
+namespace xskit {
 namespace {
 
 #ifndef CAP_BPF
@@ -122,4 +122,4 @@ std::string CapabilitySummary() {
   return absl::StrFormat("eff=%#x prm=%#x", cur.effective, cur.permitted);
 }
 
-}  // namespace xskit::exporter
+}  // namespace xskit
