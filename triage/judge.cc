@@ -48,7 +48,6 @@ RowResult JudgeRow(const Signal& signal, const std::string& row, const GroupSamp
   r.effect = signal.effect;
   r.critical = signal.critical;
   r.nodata = signal.nodata;
-  r.pending = signal.pending;
   r.hosts_baseline = baseline.hosts;
   r.hosts_canary = canary.hosts;
   const bool has_b = baseline.series > 0 && !baseline.zero_filled;
@@ -67,7 +66,7 @@ RowResult JudgeRow(const Signal& signal, const std::string& row, const GroupSamp
   r.points_canary = c.size();
   if (baseline.series == 0 || canary.series == 0) {
     r.note = r.coverage == Coverage::kNeither
-                 ? (signal.pending ? "metrics not exported yet (issue 14)" : "no series in either group")
+                 ? "no series in either group"
                  : absl::StrCat("measured in the ", r.coverage == Coverage::kBaselineOnly ? "baseline" : "canary",
                                 " group only");
     return r;

@@ -38,7 +38,6 @@ struct RowResult {
   double effect = 0;
   bool critical = false;
   NodataPolicy nodata = NodataPolicy::kIgnore;
-  bool pending = false;
   Verdict verdict = Verdict::kNodata;
   Coverage coverage = Coverage::kNeither;
   std::size_t points_baseline = 0, points_canary = 0;  // after filtering

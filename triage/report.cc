@@ -79,7 +79,7 @@ nlohmann::json RenderJson(const Report& rep) {
     rows.push_back({
         {"signal", r.signal}, {"row", r.row}, {"name", r.name()}, {"group", r.group}, {"per", r.per},
         {"unit", r.unit}, {"direction", Name(r.direction)}, {"effect", r.effect},
-        {"critical", r.critical}, {"nodata_policy", Name(r.nodata)}, {"pending", r.pending},
+        {"critical", r.critical}, {"nodata_policy", Name(r.nodata)},
         {"verdict", Name(r.verdict)}, {"worse", r.worse}, {"coverage", Name(r.coverage)},
         {"points", {{"baseline", r.points_baseline}, {"canary", r.points_canary}}},
         {"hosts", {{"baseline", r.hosts_baseline}, {"canary", r.hosts_canary}}},

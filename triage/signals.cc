@@ -39,15 +39,16 @@ Signal Make(std::string name, std::string group, std::string per, std::string un
 }
 
 // A per-socket counter of issue 14 per redirected packet of its queue.
-Signal SocketRate(const std::string& name, const std::string& metric, const std::string& what) {
+// `rate` is the per-socket rate expression (its series carry the socket's
+// labels, so the sum of two counters of the same sockets matches one to one).
+Signal SocketRate(const std::string& name, const std::string& rate, const std::string& what) {
   Signal s = Make(name, "sockets", "queue", "ratio", what + " per packet redirected to the queue",
-                  absl::StrCat("sum by (", kQueueLabels, ") (rate(", metric, "[5m])) / on (",
+                  absl::StrCat("sum by (", kQueueLabels, ") (", rate, ") / on (",
                                kQueueLabels, ") (sum by (", kQueueLabels,
                                ") (rate(xsk_steer_packets_total{outcome=\"redirected\"}[5m])) > 0)"),
                   Direction::kHigherIsWorse, 0.10);
   s.zero_when = absl::StrCat("sum by (", kQueueLabels,
                              ") (rate(xsk_steer_packets_total{outcome=\"redirected\"}[5m])) > 0");
-  s.pending = true;
   return s;
 }
 
@@ -99,23 +100,26 @@ std::vector<Signal> BuiltinSignals() {
                    "(kernel.bpf_stats_enabled=1)",
                    "instance_ifname:xsk_steer_prog_run_seconds_per_run:ratio_rate5m",
                    D::kHigherIsWorse, 0.10));
-  // Per-socket health (issue 14; nodata until those metrics exist).
-  t.push_back(SocketRate("socket_fill_ring_empty_per_packet", "xsk_socket_fill_ring_empty_total",
-                         "fill ring found empty"));
-  t.push_back(SocketRate("socket_rx_ring_full_per_packet", "xsk_socket_rx_ring_full_total",
-                         "Rx ring full"));
-  t.push_back(SocketRate(
-      "socket_invalid_descriptors_per_packet",
-      "{__name__=~\"xsk_socket_(rx|tx)_invalid_descriptors_total\"}", "invalid descriptors"));
+  // Per-socket health (the exporter's xsk_socket_* series).
+  t.push_back(SocketRate("socket_fill_ring_empty_per_packet",
+                         "rate(xsk_socket_fill_ring_empty_total[5m])", "fill ring found empty"));
+  t.push_back(SocketRate("socket_rx_ring_full_per_packet",
+                         "rate(xsk_socket_rx_ring_full_total[5m])", "Rx ring full"));
+  // rate() drops the metric name, so one regex over both counters would give
+  // two series with the same labels: add them instead.
+  t.push_back(SocketRate("socket_invalid_descriptors_per_packet",
+                         "rate(xsk_socket_rx_invalid_descriptors_total[5m]) + "
+                         "rate(xsk_socket_tx_invalid_descriptors_total[5m])",
+                         "invalid descriptors"));
   {
     Signal s = Make("sockets_copy_mode_zerocopy_capable", "sockets", "host", "sockets",
                     "sockets in copy mode on an interface whose driver offers zero-copy",
                     "count by (instance) (xsk_socket_info{mode=\"copy\"} * on (instance, ifname, netns) "
-                    "group_left () xsk_interface_info{zerocopy=\"true\"})",
+                    "group_left () max by (instance, ifname, netns) "
+                    "(xsk_interface_info{xdp_features=~\"(.*,)?xsk-zerocopy(,.*)?\"}))",
                     D::kHigherIsWorse, 0.0, /*critical=*/true);
     s.zero_when = "count by (instance) (xsk_socket_info) * 0";
-    s.nodata = NodataPolicy::kIgnore;  // pending: must not hold every rollout until then
-    s.pending = true;
+    s.nodata = NodataPolicy::kIgnore;  // a host without sockets has nothing to judge
     t.push_back(std::move(s));
   }
   // Probe coverage: 1 per host that measures a probe signal; a probe signal

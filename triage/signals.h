@@ -48,9 +48,6 @@ struct Signal {
   bool critical = false;
   NodataPolicy nodata = NodataPolicy::kIgnore;
   int min_points = 10;
-  // The metrics come from issue 14 (per-socket health) and are not
-  // exported yet: the signal reports nodata until they are.
-  bool pending = false;
 };
 
 // The built-in table.
