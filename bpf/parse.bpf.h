@@ -56,6 +56,19 @@ static __always_inline __be16 parse_eth(struct cursor *c)
 	return proto;
 }
 
+/* A 16-bit length field in host order, bounded for the verifier. Kernels
+ * before the verifier tracked ranges across byte swaps (Debian's 6.1, 6.12
+ * and 6.18.15 among them) see any value after bpf_ntohs(), and a packet
+ * pointer may only move by a bounded amount. The mask is asm so the compiler
+ * cannot drop it as redundant. */
+static __always_inline __u32 xskit_len16(__be16 v)
+{
+	__u64 n = bpf_ntohs(v);
+
+	asm volatile("%[n] &= 0xffff" : [n] "+r"(n));
+	return n;
+}
+
 /* IPv4: version 4, IHL >= 5, the whole datagram (total length) inside the
  * frame, not a fragment (MF or an offset: see docs/DESIGN.md, fragments are
  * the stack's). Returns the L4 protocol and leaves the cursor on the
@@ -76,7 +89,7 @@ static __always_inline int parse_ipv4(struct cursor *c, __u32 *room)
 		return -1;
 	if (iph->frag_off & bpf_htons(XSKIT_IP_MF | XSKIT_IP_OFFSET))
 		return -1;
-	tot = bpf_ntohs(iph->tot_len);
+	tot = xskit_len16(iph->tot_len);
 	if (tot < hlen || (void *)iph + tot > c->end)
 		return -1;
 	c->pos = (void *)iph + hlen;
@@ -101,7 +114,7 @@ static __always_inline int parse_ipv6(struct cursor *c, __u32 *room)
 
 	if (!ip6 || (*(__u8 *)ip6 & 0xf0) != 0x60)
 		return -1;
-	left = bpf_ntohs(ip6->payload_len);
+	left = xskit_len16(ip6->payload_len);
 	if (c->pos + left > c->end)
 		return -1;
 	nexthdr = ip6->nexthdr;
@@ -186,7 +199,7 @@ static __always_inline int parse_l4(struct cursor *c, struct l4_info *l4)
 			return -1;
 		proto = iph->protocol;
 		hlen = l4_port_hlen(proto);
-		tot = bpf_ntohs(iph->tot_len);
+		tot = xskit_len16(iph->tot_len);
 		if (tot < sizeof(*iph) + hlen || (void *)iph + tot > c->end)
 			return -1;
 		/* The port bytes are read whatever the protocol (they are inside
