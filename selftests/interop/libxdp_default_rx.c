@@ -31,15 +31,21 @@ static unsigned long long received, on_port;
 
 static int udp_dport(const unsigned char *p, unsigned int len)
 {
-	const struct ethhdr *eth = (const void *)p;
-	const struct iphdr *ip = (const void *)(eth + 1);
-	const struct udphdr *udp;
+	/* Copies, not casts: the IP header sits at offset 14 of the frame,
+	 * which is not 4-byte aligned. */
+	struct ethhdr eth;
+	struct iphdr ip;
+	struct udphdr udp;
 
-	if (len < sizeof(*eth) + sizeof(*ip) || eth->h_proto != htons(ETH_P_IP) ||
-	    ip->protocol != IPPROTO_UDP || len < sizeof(*eth) + ip->ihl * 4u + sizeof(*udp))
+	if (len < sizeof(eth) + sizeof(ip))
 		return -1;
-	udp = (const void *)((const unsigned char *)ip + ip->ihl * 4);
-	return ntohs(udp->dest);
+	memcpy(&eth, p, sizeof(eth));
+	memcpy(&ip, p + sizeof(eth), sizeof(ip));
+	if (eth.h_proto != htons(ETH_P_IP) || ip.protocol != IPPROTO_UDP ||
+	    len < sizeof(eth) + ip.ihl * 4u + sizeof(udp))
+		return -1;
+	memcpy(&udp, p + sizeof(eth) + ip.ihl * 4u, sizeof(udp));
+	return ntohs(udp.dest);
 }
 
 static void rx_batch(struct xsk_ring_cons *rx, struct xsk_ring_prod *fq, void *area, int port)
