@@ -1,4 +1,4 @@
-// Tier `netns`: every bad input of `xsk-loader attach` gets its own exit
+// Tier `cli`: every bad input of `xsk-loader attach` gets its own exit
 // code and a message naming the problem, and leaves the system as it was:
 // no XDP program added or removed, no pin left behind.
 #include <bpf/bpf.h>

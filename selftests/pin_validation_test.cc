@@ -1,4 +1,4 @@
-// Tier `netns`: issue 12 item 4. Every pinned object is checked before use
+// Tier `cli`: issue 12 item 4. Every pinned object is checked before use
 // (map type, key and value size, max_entries, layout version): a foreign
 // ARRAY map at any of xskit's pin paths makes `status`, `top` and `detach`
 // refuse with "not an xskit pin of this version" and exit 13, reading
