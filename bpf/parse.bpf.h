@@ -15,6 +15,19 @@
 #define XSKIT_IP_OFFSET 0x1FFF
 #define XSKIT_IPV6_MAX_EXT_HDRS 4
 
+/* Not in the UAPI headers (the kernel's own are in if_vlan.h, net/ipv6.h). */
+struct xskit_vlan_hdr {
+	__be16 h_vlan_TCI;
+	__be16 h_vlan_encapsulated_proto;
+};
+
+struct xskit_frag_hdr {
+	__u8 nexthdr;
+	__u8 reserved;
+	__be16 frag_off;
+	__be32 identification;
+};
+
 struct cursor {
 	void *pos;
 	void *end;
@@ -41,7 +54,7 @@ static __always_inline void *cursor_take(struct cursor *c, __u32 len)
 static __always_inline __be16 parse_eth(struct cursor *c)
 {
 	struct ethhdr *eth = cursor_take(c, sizeof(*eth));
-	struct vlan_hdr *vlan;
+	struct xskit_vlan_hdr *vlan;
 	__be16 proto;
 
 	if (!eth)
@@ -133,7 +146,7 @@ static __always_inline int parse_ipv6(struct cursor *c, __u32 *room)
 				return -1;
 			if (nexthdr == 44) {
 				/* offset << 3 | reserved (2 bits) | M */
-				if (((struct frag_hdr *)ext)->frag_off & bpf_htons(0xFFF9))
+				if (((struct xskit_frag_hdr *)ext)->frag_off & bpf_htons(0xFFF9))
 					return -1;
 				hlen = 8;
 			} else if (nexthdr == IPPROTO_AH) {

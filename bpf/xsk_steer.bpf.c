@@ -18,7 +18,15 @@
  * its socket into this map instead of failing with EBUSY. The object has
  * no refcount map (libxdp's is named "xsk_def_.data"), so libxdp never
  * tries to detach this program when its socket goes. */
-#include "vmlinux.h"
+/* UAPI headers, not vmlinux.h: packet headers and xdp_md are ABI, so the
+ * program needs no CO-RE relocation and loading it never parses the
+ * kernel's BTF (megabytes, per load: seconds under qemu's TCG). */
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <stdbool.h>
 #include <bpf/bpf_helpers.h>
 #include "xsk_steer.h"
 #include "parse.bpf.h"

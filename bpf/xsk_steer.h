@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /* Data shared by bpf/xsk_steer.bpf.c and lib/xsk_steer_prog.cc.
- * Plain data only: it is compiled after vmlinux.h on the BPF side and after
- * <linux/types.h> on the user side. The C++ side static_asserts the sizes. */
+ * Plain data only: it is compiled after <linux/types.h> on both sides. The C++ side static_asserts the sizes. */
 #ifndef XSKIT_XSK_STEER_H
 #define XSKIT_XSK_STEER_H
 
