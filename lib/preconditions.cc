@@ -2,6 +2,8 @@
 
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <linux/btf.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -48,13 +50,17 @@ absl::Status RequireCapabilities(std::initializer_list<Cap> caps) {
 }
 
 absl::Status RequireKernelBtf() {
-  struct btf* btf = btf__load_vmlinux_btf();
-  int err = libbpf_get_error(btf);
-  if (err || !btf)
+  // The header is enough to tell (libbpf parses the rest when a program
+  // needs it): parsing megabytes here would only be done again there.
+  constexpr const char* kPath = "/sys/kernel/btf/vmlinux";
+  btf_header hdr{};
+  int fd = ::open(kPath, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? ::read(fd, &hdr, sizeof(hdr)) : -1;
+  if (fd >= 0) ::close(fd);
+  if (n != static_cast<ssize_t>(sizeof(hdr)) || hdr.magic != BTF_MAGIC)
     return Error(ExitCode::kNoBtf,
                  "this kernel exposes no usable BTF at /sys/kernel/btf/vmlinux: xskit's "
                  "CO-RE programs need a kernel built with CONFIG_DEBUG_INFO_BTF=y");
-  btf__free(btf);
   return absl::OkStatus();
 }
 
