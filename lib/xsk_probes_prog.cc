@@ -162,7 +162,8 @@ absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts) {
   Resolution r;
   r.bulk_fn = FindFunc(vmlinux.get(), "kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk");
 
-  auto trial = [&](Variant v) -> bool {
+  // What BTF and the requested mode allow, before asking the verifier.
+  auto allowed = [&](Variant v) -> bool {
     const VariantDef& d = Def(v);
     for (const auto& f : d.functions)
       if (FindFunc(vmlinux.get(), f).empty()) {
@@ -173,6 +174,30 @@ absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts) {
       r.why[v] = "fentry not requested (tracepoint mode)";
       return false;
     }
+    return true;
+  };
+  auto load = [&](const std::vector<Variant>& vs) -> int {
+    auto s = OpenWith(vs, r.bulk_fn, /*trial=*/true);
+    if (!s.ok()) return -EINVAL;
+    return xsk_probes__load(s->get());
+  };
+  // Where every candidate loads (any kernel that allows fentry), one trial
+  // load of all of them decides: each load parses the kernel's BTF again,
+  // which under qemu's TCG costs about a second. Otherwise one trial per
+  // candidate says which.
+  std::vector<Variant> candidates;
+  for (Variant v : {kTxFentry, kPollFentry, kBusyFentry, kAllocFentry, kBulkFentry, kNapiFentry})
+    if (allowed(v)) candidates.push_back(v);
+  if (opts.latency && allowed(kLatFentry)) candidates.push_back(kLatFentry);
+  if (opts.drops == DropsMode::kInterfaces && allowed(kDropsBtf)) candidates.push_back(kDropsBtf);
+  if (opts.drops == DropsMode::kReasons && allowed(kDropsReasonsBtf)) candidates.push_back(kDropsReasonsBtf);
+  if (allowed(kXdpBtf)) candidates.push_back(kXdpBtf);
+  const bool all_load = !candidates.empty() && load(candidates) == 0;
+
+  auto trial = [&](Variant v) -> bool {
+    if (std::find(candidates.begin(), candidates.end(), v) == candidates.end()) return false;
+    if (all_load) return true;
+    const VariantDef& d = Def(v);
     auto s = OpenWith({v}, r.bulk_fn, /*trial=*/true);
     if (!s.ok()) {
       r.why[v] = std::string(s.status().message());
