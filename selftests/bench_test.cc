@@ -77,7 +77,7 @@ class BenchToolTest : public ::testing::Test {
     rx_ = new json(BenchResult(rx_out));
     if (tx_->is_discarded() || tx_->is_null()) tx_raw_ = tx_out.output;
     if (rx_->is_discarded() || rx_->is_null()) rx_raw_ = rx_out.output;
-    metrics_ = new std::string(ScrapeExporter());
+    metrics_ = new std::string(testing::ScrapeExporterOnce(root_->path()));
     status_a_ = new json(json::parse(Loader({"status", "--json"}, pair_->ns_a()).output, nullptr, false));
     status_b_ = new json(json::parse(Loader({"status", pair_->dev_b(), "--json"}, pair_->ns_b()).output,
                                      nullptr, false));
@@ -92,31 +92,6 @@ class BenchToolTest : public ::testing::Test {
     delete status_a_;
     delete status_b_;
     delete metrics_;
-  }
-
-  // One scrape of a real xsk-exporter over this run's pins.
-  static std::string ScrapeExporter() {
-    int port = testing::FreeLoopbackPort();
-    pid_t pid = fork();
-    if (pid == 0) {
-      int devnull = open("/dev/null", O_WRONLY);
-      dup2(devnull, 1);
-      dup2(devnull, 2);
-      std::string exporter = Bin("exporter/xsk-exporter");
-      std::string addr = absl::StrCat("127.0.0.1:", port);
-      execl(exporter.c_str(), exporter.c_str(), "--pin-root", root_->path().c_str(),
-            "--web.listen-address", addr.c_str(), nullptr);
-      _exit(127);
-    }
-    std::string body;
-    for (int i = 0; i < 100 && body.empty(); i++) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      testing::HttpReply r = testing::HttpGet(port, "/metrics");
-      if (r.status == 200) body = r.body;
-    }
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-    return body;
   }
 
   // Sum of the samples of `metric` whose labels contain every `needle`.

@@ -102,29 +102,6 @@ class LabelsAgreeTest : public ::testing::Test {
                   "--dst-ip", NetnsPair::kIpB, "-C", absl::StrCat(frames), "--ring-size", "64", "-b", "64"},
                  pair_->ns_a());
   }
-  std::string Scrape() {
-    int port = testing::FreeLoopbackPort();
-    pid_t pid = fork();
-    if (pid == 0) {
-      int devnull = open("/dev/null", O_WRONLY);
-      dup2(devnull, 1);
-      dup2(devnull, 2);
-      std::string exporter = Bin("exporter/xsk-exporter");
-      std::string addr = absl::StrCat("127.0.0.1:", port);
-      execl(exporter.c_str(), exporter.c_str(), "--pin-root", root_->path().c_str(),
-            "--web.listen-address", addr.c_str(), nullptr);
-      _exit(127);
-    }
-    std::string body;
-    for (int i = 0; i < 100 && body.empty(); i++) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      testing::HttpReply r = testing::HttpGet(port, "/metrics");
-      if (r.status == 200) body = r.body;
-    }
-    kill(pid, SIGTERM);
-    waitpid(pid, nullptr, 0);
-    return body;
-  }
   // How many of NO_SOCKET and OTHERHOST status shows on dev_b.
   int StackDropsSeen() {
     json status = json::parse(Loader({"status", "--json"}).output, nullptr, false);
@@ -243,7 +220,7 @@ TEST_F(LabelsAgreeTest, StatusTopExporterAndBenchPrintTheSameLabels) {
   }
 
   // The exporter.
-  std::string metrics = Scrape();
+  std::string metrics = testing::ScrapeExporterOnce(root_->path());
   ASSERT_FALSE(metrics.empty()) << "xsk-exporter served no /metrics";
   LabelSet exp_drops, exp_errors, exp_xdp, exp_tx_sites;
   std::istringstream in(metrics);

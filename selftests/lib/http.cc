@@ -1,15 +1,21 @@
 #include "selftests/lib/http.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "selftests/lib/fixtures.h"
 
 namespace xskit::testing {
 
@@ -69,6 +75,30 @@ std::string UrlEncode(const std::string& s) {
     }
   }
   return out;
+}
+
+std::string ScrapeExporterOnce(const std::string& pin_root) {
+  int port = FreeLoopbackPort();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    std::string exporter = Bin("exporter/xsk-exporter");
+    std::string addr = absl::StrCat("127.0.0.1:", port);
+    execl(exporter.c_str(), exporter.c_str(), "--pin-root", pin_root.c_str(), "--web.listen-address",
+          addr.c_str(), nullptr);
+    _exit(127);
+  }
+  std::string body;
+  for (int i = 0; i < 100 && body.empty(); i++) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    HttpReply r = HttpGet(port, "/metrics");
+    if (r.status == 200) body = r.body;
+  }
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  return body;
 }
 
 }  // namespace xskit::testing

@@ -18,4 +18,9 @@ HttpReply HttpGet(int port, const std::string& target, const std::string& extra_
 
 std::string UrlEncode(const std::string& s);
 
+// One scrape of a real xsk-exporter (the build tree's) over `pin_root`: starts
+// it on a free loopback port, returns the first 200 body of /metrics (empty
+// when none came within 10 s), stops it.
+std::string ScrapeExporterOnce(const std::string& pin_root);
+
 }  // namespace xskit::testing
