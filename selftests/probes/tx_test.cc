@@ -1,6 +1,8 @@
 // Tier `probes`: the probe mode and the transmit path (batches, causes of short
 // sends, poll-driven transmit, completion latency).
 // Fixture and helpers: selftests/probes/fixture.h.
+#include "nlohmann/json.hpp"
+#include "selftests/lib/bench_run.h"
 #include "selftests/probes/fixture.h"
 
 namespace xskit::testing {
@@ -135,6 +137,50 @@ TEST_F(ProbesTest, TxBudgetSockoptGivesOneBudgetStopPer64) {
   EXPECT_EQ(errs.begin()->first.first, static_cast<uint32_t>(EAGAIN)) << "errno";
   EXPECT_STREQ(CauseName(errs.begin()->first.second), "budget") << "cause";
   EXPECT_EQ(errs.begin()->second, kFull) << "one budget stop per 64 descriptors followed by more";
+}
+
+// The same budget set the way operators set it, with xsk-bench --tx-budget
+// 64: 6,500 descriptors queued 65 at a time. Every sendto that stops at the
+// budget sent exactly 64 and returned EAGAIN (at most 101 of them: 6,500 =
+// 101 * 64 + 36); the probes count exactly the EAGAINs xsk-bench got back,
+// every one of cause `budget`, and every descriptor. (How many stops there
+// are depends on how fast completions return to xsk-bench, hence "the
+// EAGAINs it got" rather than a fixed 101.)
+TEST_F(ProbesTest, XskBenchTxBudgetStopsEvery64Descriptors) {
+  constexpr uint64_t kDescs = 6500, kBudget = 64;
+  bool have = false;
+  for (const auto& p : ProbeXskSockopts())
+    if (p.name == "XDP_MAX_TX_SKB_BUDGET") have = p.present;
+  if (!have) XSKIT_SKIP("this kernel has no XDP_MAX_TX_SKB_BUDGET (6.17+)");
+  NetnsPair net;
+  std::vector<std::string> args = TxOnlyToB(net);
+  for (const char* a : {"-Q", "--json", "-C", "6500", "-b", "65", "--tx-budget", "64", "--ring-size", "2048"})
+    args.push_back(a);
+  CmdResult r = RunCmd(BenchArgv(root_->path(), args), net.ns_a());
+  ASSERT_EQ(r.status, 0) << r.output;
+  nlohmann::json j = BenchResult(r);
+  ASSERT_TRUE(j.is_object()) << r.output;
+  ASSERT_TRUE(j["sockopts"]["tx_budget"].value("applied", false)) << j["sockopts"].dump();
+  const uint64_t eagain = j["sendmsg"]["errors"]["EAGAIN"].get<uint64_t>();
+  EXPECT_EQ(j["sendmsg"]["descs"].get<uint64_t>(), kDescs) << "descriptors xsk-bench sent";
+  EXPECT_GE(eagain, 1u) << "xsk-bench kept more than 64 pending at least once";
+  EXPECT_LE(eagain, (kDescs - 1) / kBudget) << "each stop sent 64";
+
+  const nlohmann::json& p = j["probes"];
+  ASSERT_TRUE(p.value("attached", false)) << p.dump();
+  const nlohmann::json& tx = p["tx"];
+  EXPECT_EQ(tx["descs"].get<uint64_t>(), kDescs) << "descriptors the probes saw";
+  EXPECT_EQ(tx["sendmsg_calls"], j["sendmsg"]["calls"]) << "sendto calls: probes vs xsk-bench";
+  EXPECT_EQ(tx["tx_budget"].get<uint64_t>(), kBudget) << "budget gauge";
+  uint64_t calls_of_64 = 0;
+  for (const auto& b : tx["batch_hist"])
+    if (b["low"].get<uint64_t>() == kBudget) calls_of_64 = b["calls"].get<uint64_t>();
+  EXPECT_GE(calls_of_64, eagain) << "every stop at the budget sent 64 (no more can be sent by one call)";
+  ASSERT_EQ(p["backpressure"].size(), 1u) << "exactly one (errno, cause): " << p["backpressure"].dump();
+  EXPECT_EQ(p["backpressure"][0]["cause"], "budget");
+  EXPECT_EQ(p["backpressure"][0]["errno"], "EAGAIN");
+  EXPECT_EQ(p["backpressure"][0]["calls"].get<uint64_t>(), eagain)
+      << "the probes' budget stops are the EAGAINs xsk-bench got";
 }
 
 TEST_F(ProbesTest, CompletionQueueFullIsTheOnlyCause) {
