@@ -153,7 +153,10 @@ std::string LoadErrorText(int err) {
 
 // Which variants load on this kernel: BTF lookups, then one trial load per
 // candidate (fentry and tp_btf loads can be refused as a whole).
-absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts) {
+// Loads `variants` at once (the caller keeps what it loaded); 0 when all loaded.
+using LoadAll = std::function<int(const std::vector<Variant>& variants, const std::string& bulk_fn)>;
+
+absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts, const LoadAll& load_all) {
   std::unique_ptr<btf, void (*)(btf*)> vmlinux(btf__load_vmlinux_btf(), btf__free);
   if (!vmlinux)
     return ErrnoError("read the kernel's BTF (/sys/kernel/btf/vmlinux); the probes need "
@@ -176,15 +179,10 @@ absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts) {
     }
     return true;
   };
-  auto load = [&](const std::vector<Variant>& vs) -> int {
-    auto s = OpenWith(vs, r.bulk_fn, /*trial=*/true);
-    if (!s.ok()) return -EINVAL;
-    return xsk_probes__load(s->get());
-  };
-  // Where every candidate loads (any kernel that allows fentry), one trial
-  // load of all of them decides: each load parses the kernel's BTF again,
-  // which under qemu's TCG costs about a second. Otherwise one trial per
-  // candidate says which.
+  // Where every candidate loads (any kernel that allows fentry), loading
+  // them all at once decides, and that load is the one kept: each load
+  // parses the kernel's BTF and runs the verifier again, about a second
+  // under qemu's TCG. Otherwise one trial per candidate says which.
   std::vector<Variant> candidates;
   for (Variant v : {kTxFentry, kPollFentry, kBusyFentry, kAllocFentry, kBulkFentry, kNapiFentry})
     if (allowed(v)) candidates.push_back(v);
@@ -192,7 +190,7 @@ absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts) {
   if (opts.drops == DropsMode::kInterfaces && allowed(kDropsBtf)) candidates.push_back(kDropsBtf);
   if (opts.drops == DropsMode::kReasons && allowed(kDropsReasonsBtf)) candidates.push_back(kDropsReasonsBtf);
   if (allowed(kXdpBtf)) candidates.push_back(kXdpBtf);
-  const bool all_load = !candidates.empty() && load(candidates) == 0;
+  const bool all_load = !candidates.empty() && load_all(candidates, r.bulk_fn) == 0;
 
   auto trial = [&](Variant v) -> bool {
     if (std::find(candidates.begin(), candidates.end(), v) == candidates.end()) return false;
@@ -426,9 +424,27 @@ ProbeModeRequest ProbeModeFromEnv() {
 // --------------------------------------------------------- XskProbesProg
 
 absl::StatusOr<XskProbesProg> XskProbesProg::Load(const ProbeOptions& opts) {
-  XSKIT_ASSIGN_OR_RETURN(Resolution r, Resolve(opts));
+  SkelPtr all(nullptr, xsk_probes__destroy);
+  std::vector<Variant> all_variants;
+  auto load_all = [&](const std::vector<Variant>& vs, const std::string& bulk_fn) -> int {
+    auto s = OpenWith(vs, bulk_fn, /*trial=*/false);
+    if (!s.ok()) return -EINVAL;
+    if (int err = xsk_probes__load(s->get())) return err;
+    all = std::move(*s);
+    all_variants = vs;
+    return 0;
+  };
+  XSKIT_ASSIGN_OR_RETURN(Resolution r, Resolve(opts, load_all));
   XskProbesProg p;
-  {
+  auto same_set = [](std::vector<Variant> a, std::vector<Variant> b) {
+    std::sort(a.begin(), a.end());
+    std::sort(b.begin(), b.end());
+    return a == b;
+  };
+  if (all && same_set(all_variants, r.enabled)) {
+    p.skel_ = all.release();
+  } else {
+    all.reset();
     XSKIT_ASSIGN_OR_RETURN(SkelPtr s, OpenWith(r.enabled, r.bulk_fn, /*trial=*/false));
     if (int err = xsk_probes__load(s.get()))
       return ErrnoError("load xsk_probes (run with --log-level debug for the verifier log)", err);
