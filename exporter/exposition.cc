@@ -38,14 +38,19 @@ void AppendDouble(std::string& out, double v) {
   }
 }
 
-// Label values escape backslash, double quote and newline.
+// Label values escape backslash, double quote and newline. A plain loop:
+// string_view::find_first_of calls memchr over the set once per character,
+// which made this the costliest line of a scrape.
 void AppendLabelValue(std::string& out, std::string_view v) {
   size_t from = 0;
-  for (size_t at; (at = v.find_first_of("\\\"\n", from)) != std::string_view::npos; from = at + 1) {
-    out.append(v.substr(from, at - from));
-    out += v[at] == '\n' ? "\\n" : v[at] == '\\' ? "\\\\" : "\\\"";
+  for (size_t i = 0; i < v.size(); i++) {
+    const char c = v[i];
+    if (c != '\\' && c != '"' && c != '\n') continue;
+    out.append(v.data() + from, i - from);
+    out += c == '\n' ? "\\n" : c == '\\' ? "\\\\" : "\\\"";
+    from = i + 1;
   }
-  out.append(v.substr(from));
+  out.append(v.data() + from, v.size() - from);
 }
 
 // HELP text escapes backslash and newline.
