@@ -14,7 +14,8 @@
 // rounds. Requests carry Prometheus' own Accept and Accept-Encoding headers.
 // CPU is the exporter's threads' run time from /proc/PID/task/*/schedstat
 // (nanoseconds, not clock ticks). XSKIT_BENCH_BODY=FILE keeps one body of
-// the socket case (e.g. for promtool check metrics). Figures only; the
+// the socket case (e.g. for promtool check metrics); XSKIT_BENCH_EXPORTER=PATH
+// measures another build's xsk-exporter against this one's pins. Figures only; the
 // targets (p99 < 5 ms, RSS < 30 MiB, idle CPU < 0.5 %) are printed next to
 // them, never asserted.
 #include <arpa/inet.h>
@@ -303,8 +304,9 @@ constexpr int kPinScrapes = 50;  // reading xsk_exporter_scrape_duration_seconds
 // One round of one case: a fresh exporter, idle, back-to-back scrapes, then
 // scrapes once a second. False when the exporter did not start.
 bool Round(const std::string& pin_root, Figures& f, const char* keep_body) {
-  Child exp = Spawn({benchutil::Bin("exporter/xsk-exporter"), "--pin-root", pin_root,
-                     "--web.listen-address", "127.0.0.1:0", "--log-level", "warn"});
+  const char* other = std::getenv("XSKIT_BENCH_EXPORTER");
+  Child exp = Spawn({other ? other : benchutil::Bin("exporter/xsk-exporter"), "--pin-root",
+                     pin_root, "--web.listen-address", "127.0.0.1:0", "--log-level", "warn"});
   int port = WaitPort(exp.out);
   if (port == 0) {
     std::fprintf(stderr, "exporter_bench: xsk-exporter did not start\n");
@@ -429,9 +431,11 @@ int Main() {
   if (!ok) return 1;
 
   const int n = rounds * kScrapes;
+  const char* other = std::getenv("XSKIT_BENCH_EXPORTER");
   std::printf("exporter_bench: %u queues, %zu drop reasons; %d rounds, each a fresh exporter, "
-              "the two cases alternating; load average %s at start, %s at end (2 cores)\n",
-              kQueues, reasons, rounds, load_start.c_str(), load_end.c_str());
+              "the two cases alternating; load average %s at start, %s at end (%ld CPUs)%s%s\n",
+              kQueues, reasons, rounds, load_start.c_str(), load_end.c_str(),
+              sysconf(_SC_NPROCESSORS_ONLN), other ? "; exporter " : "", other ? other : "");
   PrintRow("", "baseline", absl::StrCat(nr_sockets, " sockets + ", kOtherFiles, " files"));
   PrintRow("scrape body (bytes)", absl::StrCat(base.bytes), absl::StrCat(socks.bytes));
   PrintRow(absl::StrCat("HTTP latency p50 (", n, " scrapes)").c_str(), F("%.3f ms", Pct(base.ms, 50)),
