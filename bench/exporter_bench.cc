@@ -443,10 +443,12 @@ int Main() {
   PrintRow("HTTP latency p99", F("%.3f ms", Pct(base.ms, 99)), F("%.3f ms", Pct(socks.ms, 99)),
            "target < 5 ms");
   PrintRow("HTTP latency max", F("%.3f ms", Pct(base.ms, 100)), F("%.3f ms", Pct(socks.ms, 100)));
-  PrintRow("reading the pins p50 (scrape_duration_seconds)", F("%.3f ms", Pct(base.pins_ms, 50)),
-           F("%.3f ms", Pct(socks.pins_ms, 50)));
-  PrintRow("reading the pins p99", F("%.3f ms", Pct(base.pins_ms, 99)),
-           F("%.3f ms", Pct(socks.pins_ms, 99)));
+  // Absent when the bodies came compressed (another build's exporter).
+  auto pins = [](const Figures& f, int pct) {
+    return f.pins_ms.empty() ? std::string("n/a") : F("%.3f ms", Pct(f.pins_ms, pct));
+  };
+  PrintRow("reading the pins p50 (scrape_duration_seconds)", pins(base, 50), pins(socks, 50));
+  PrintRow("reading the pins p99", pins(base, 99), pins(socks, 99));
   PrintRow("exporter CPU per scrape (all threads)", F("%.3f ms", base.scrape_cpu_s / n * 1e3),
            F("%.3f ms", socks.scrape_cpu_s / n * 1e3));
   PrintRow("RSS after scrapes (largest round)", F("%.1f MiB", base.rss), F("%.1f MiB", socks.rss),
