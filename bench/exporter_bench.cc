@@ -1,14 +1,23 @@
 // exporter_bench: xsk-exporter's scrape latency (p50/p99 over HTTP on
-// loopback), its RSS and its CPU when idle and when scraped once a second,
-// with 64 queues and every kernel drop reason populated, 256 bound AF_XDP
-// sockets (the socket inventory runs its iterator on every scrape) and
-// 20,000 other open files in two other processes (what that iterator walks).
+// loopback), its CPU per scrape, its RSS and its CPU when idle and when
+// scraped once a second, with 64 queues and every kernel drop reason
+// populated; side by side, in one run: the baseline (no AF_XDP socket) and
+// the issue 14 load, 256 bound AF_XDP sockets (the socket inventory re-reads
+// their owner on every scrape) and 20,000 other open files in two other
+// processes (what a discovery pass walks).
 //
 // The interface is a real 64-queue veth in a private namespace attached by
 // the real xsk-loader (which attaches the probes too); the counter values
-// are synthetic, written into the pinned maps by this benchmark. Figures
-// only; the targets (p99 < 5 ms, RSS < 30 MiB, idle CPU < 0.5 %) are printed
-// next to them, never asserted.
+// are synthetic, written into the pinned maps by this benchmark. The two
+// cases alternate over XSKIT_BENCH_ROUNDS rounds (4), each with a fresh
+// exporter, so both see the same machine load; the percentiles are over all
+// rounds. Requests carry Prometheus' own Accept and Accept-Encoding headers.
+// CPU is the exporter's threads' run time from /proc/PID/task/*/schedstat
+// (nanoseconds, not clock ticks). XSKIT_BENCH_BODY=FILE keeps one body of
+// the socket case (e.g. for promtool check metrics); XSKIT_BENCH_EXPORTER=PATH
+// measures another build's xsk-exporter against this one's pins. Figures only; the
+// targets (p99 < 5 ms, RSS < 30 MiB, idle CPU < 0.5 %) are printed next to
+// them, never asserted.
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -29,7 +38,10 @@
 #include <cstdlib>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -52,6 +64,7 @@ constexpr int kOtherFiles = 20000;
 
 // An AF_XDP socket of its own umem (16 frames), copy mode, bound and never
 // registered anywhere: what the inventory must list and the exporter publish.
+// libxdp keeps pointers to the ring structs: a BenchXsk never moves.
 struct BenchXsk {
   void* area = nullptr;
   xsk_umem* umem = nullptr;
@@ -61,11 +74,14 @@ struct BenchXsk {
 };
 constexpr size_t kXskArea = 16 * 4096;
 
-// One socket per queue of `dev` (in `netns`).
-void OpenSockets(const std::string& netns, const std::string& dev, std::vector<BenchXsk>& out) {
+// One socket per queue of `dev` (in `netns`). A queue whose previous socket
+// was just closed stays busy until the kernel's deferred release of its
+// buffer pool has run: retried for up to two seconds.
+void OpenSockets(const std::string& netns, const std::string& dev,
+                 std::vector<std::unique_ptr<BenchXsk>>& out) {
   benchutil::InNetns(netns, [&] {
     for (uint32_t q = 0; q < kQueues; q++) {
-      BenchXsk s;
+      BenchXsk& s = *out.emplace_back(std::make_unique<BenchXsk>());
       s.area = mmap(nullptr, kXskArea, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       xsk_umem_config uc = {.fill_size = 64, .comp_size = 64, .frame_size = 4096,
                             .frame_headroom = 0, .flags = 0};
@@ -74,13 +90,22 @@ void OpenSockets(const std::string& netns, const std::string& dev, std::vector<B
       sc.tx_size = 64;
       sc.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD;
       sc.bind_flags = XDP_COPY;
-      if (s.area == MAP_FAILED || xsk_umem__create(&s.umem, s.area, kXskArea, &s.fq, &s.cq, &uc) ||
-          xsk_socket__create(&s.xsk, dev.c_str(), q, s.umem, &s.rx, &s.tx, &sc)) {
-        std::fprintf(stderr, "exporter_bench: AF_XDP socket on %s queue %u failed\n", dev.c_str(), q);
+      int err = s.area == MAP_FAILED ? -ENOMEM : 0;
+      for (int attempt = 0; err == 0 && attempt < 40; attempt++) {
+        err = xsk_umem__create(&s.umem, s.area, kXskArea, &s.fq, &s.cq, &uc);
+        if (err) break;
+        err = xsk_socket__create(&s.xsk, dev.c_str(), q, s.umem, &s.rx, &s.tx, &sc);
+        if (err != -EBUSY || attempt == 39) break;
+        xsk_umem__delete(s.umem);
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        err = 0;
+      }
+      if (err) {
+        std::fprintf(stderr, "exporter_bench: AF_XDP socket on %s queue %u: %s\n", dev.c_str(), q,
+                     strerror(-err));
         std::exit(1);
       }
       fcntl(xsk_socket__fd(s.xsk), F_SETFD, FD_CLOEXEC);
-      out.push_back(s);
     }
   });
 }
@@ -195,7 +220,8 @@ int WaitPort(int fd) {
   return 0;
 }
 
-// One GET /metrics; returns the response size (0 on failure).
+// One GET /metrics as Prometheus sends it; returns the response size (0 on
+// failure) and keeps the body if asked.
 size_t Scrape(int port, std::string* body = nullptr) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in a{};
@@ -206,10 +232,14 @@ size_t Scrape(int port, std::string* body = nullptr) {
     ::close(fd);
     return 0;
   }
-  const char req[] = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  const char req[] =
+      "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+      "Accept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+      "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1\r\n"
+      "Accept-Encoding: gzip\r\nUser-Agent: Prometheus/2.42.0\r\n\r\n";
   (void)::write(fd, req, sizeof(req) - 1);
   size_t total = 0;
-  char buf[65536];
+  static char buf[1 << 17];
   ssize_t n;
   while ((n = ::read(fd, buf, sizeof(buf))) > 0) {
     total += n;
@@ -219,25 +249,17 @@ size_t Scrape(int port, std::string* body = nullptr) {
   return total;
 }
 
-// (utime + stime) of `pid` in seconds.
+// Run time of all of `pid`'s threads, in seconds (schedstat: nanoseconds).
 double CpuSeconds(pid_t pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string s((std::istreambuf_iterator<char>(in)), {});
-  size_t rp = s.rfind(')');
-  if (rp == std::string::npos) return 0;
-  std::vector<std::string> f;
-  std::string cur;
-  for (char ch : s.substr(rp + 2)) {
-    if (ch == ' ') {
-      f.push_back(cur);
-      cur.clear();
-    } else {
-      cur += ch;
-    }
+  double ns = 0;
+  std::error_code ec;
+  for (const auto& t :
+       std::filesystem::directory_iterator(absl::StrCat("/proc/", pid, "/task"), ec)) {
+    std::ifstream in(t.path() / "schedstat");
+    double run = 0;
+    if (in >> run) ns += run;
   }
-  // Fields after ")": state(0) ... utime(11) stime(12).
-  if (f.size() < 13) return 0;
-  return (std::stod(f[11]) + std::stod(f[12])) / sysconf(_SC_CLK_TCK);
+  return ns / 1e9;
 }
 
 std::string Status(pid_t pid, const std::string& key) {
@@ -248,7 +270,130 @@ std::string Status(pid_t pid, const std::string& key) {
   return "?";
 }
 
-double KiB(const std::string& field) { return std::atof(field.c_str()); }
+double MiB(pid_t pid, const std::string& key) {
+  return std::atof(Status(pid, key).c_str()) / 1024;  // "  12345 kB"
+}
+
+std::string LoadAverage() {
+  std::ifstream in("/proc/loadavg");
+  std::string a, b, c;
+  in >> a >> b >> c;
+  return absl::StrCat(a, " ", b, " ", c);
+}
+
+// What one case measured over all its rounds.
+struct Figures {
+  std::vector<double> ms;       // HTTP latency per scrape
+  std::vector<double> pins_ms;  // xsk_exporter_scrape_duration_seconds
+  double scrape_cpu_s = 0;      // exporter run time during the timed scrapes
+  double idle_cpu_s = 0, idle_s = 0, paced_cpu_s = 0, paced_s = 0;
+  double rss = 0, hwm = 0;  // MiB, the largest over the rounds
+  size_t bytes = 0;
+  int gzip = 0;  // responses that came compressed (loopback should get none)
+};
+
+double Pct(std::vector<double> v, int pct) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, v.size() * pct / 100)];
+}
+
+constexpr int kScrapes = 250;    // timed, per round
+constexpr int kPinScrapes = 50;  // reading xsk_exporter_scrape_duration_seconds, per round
+
+// One round of one case: a fresh exporter, idle, back-to-back scrapes, then
+// scrapes once a second. False when the exporter did not start.
+bool Round(const std::string& pin_root, Figures& f, const char* keep_body) {
+  const char* other = std::getenv("XSKIT_BENCH_EXPORTER");
+  Child exp = Spawn({other ? other : benchutil::Bin("exporter/xsk-exporter"), "--pin-root",
+                     pin_root, "--web.listen-address", "127.0.0.1:0", "--log-level", "warn"});
+  int port = WaitPort(exp.out);
+  if (port == 0) {
+    std::fprintf(stderr, "exporter_bench: xsk-exporter did not start\n");
+    if (exp.pid > 0) ::kill(exp.pid, SIGKILL), ::waitpid(exp.pid, nullptr, 0);
+    return false;
+  }
+  // Idle: nobody scrapes (the first scrape comes after).
+  double c0 = CpuSeconds(exp.pid);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  f.idle_cpu_s += CpuSeconds(exp.pid) - c0;
+  f.idle_s += 2;
+
+  for (int i = 0; i < 10; i++) Scrape(port);  // warm: first discovery, allocations
+  double c1 = CpuSeconds(exp.pid);
+  for (int i = 0; i < kScrapes; i++) {
+    auto t0 = std::chrono::steady_clock::now();
+    f.bytes = Scrape(port);
+    f.ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
+  f.scrape_cpu_s += CpuSeconds(exp.pid) - c1;
+  for (int i = 0; i < kPinScrapes; i++) {
+    std::string body;
+    Scrape(port, &body);
+    if (body.find("\r\nContent-Encoding: gzip") != std::string::npos) f.gzip++;
+    const std::string key = "\nxsk_exporter_scrape_duration_seconds ";
+    if (size_t at = body.find(key); at != std::string::npos)
+      f.pins_ms.push_back(std::atof(body.c_str() + at + key.size()) * 1e3);
+    if (keep_body && i == 0) {
+      size_t hdr = body.find("\r\n\r\n");
+      std::ofstream(keep_body) << body.substr(hdr == std::string::npos ? 0 : hdr + 4);
+    }
+  }
+  // Scraped once a second, as a fleet Prometheus would.
+  double c2 = CpuSeconds(exp.pid);
+  auto t2 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 3; i++) {
+    Scrape(port);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
+  f.paced_cpu_s += CpuSeconds(exp.pid) - c2;
+  f.paced_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count();
+  f.rss = std::max(f.rss, MiB(exp.pid, "VmRSS"));
+  f.hwm = std::max(f.hwm, MiB(exp.pid, "VmHWM"));
+  ::kill(exp.pid, SIGTERM);
+  ::waitpid(exp.pid, nullptr, 0);
+  ::close(exp.out);
+  return true;
+}
+
+// The socket case's load: 256 AF_XDP sockets (every queue of both ends of
+// two 64-queue veth pairs) and 20,000 other open files in two processes.
+class SocketLoad {
+ public:
+  SocketLoad(const benchutil::NetnsPair& p1, const benchutil::NetnsPair& p2) {
+    // Forked before the sockets exist, so the holders do not share them.
+    holders_ = {HoldFiles(kOtherFiles / 2), HoldFiles(kOtherFiles / 2)};
+    OpenSockets(p1.ns_a(), p1.dev_a(), xsks_);
+    OpenSockets(p1.ns_b(), p1.dev_b(), xsks_);
+    OpenSockets(p2.ns_a(), p2.dev_a(), xsks_);
+    OpenSockets(p2.ns_b(), p2.dev_b(), xsks_);
+  }
+  ~SocketLoad() {
+    for (pid_t h : holders_) ::kill(h, SIGKILL), ::waitpid(h, nullptr, 0);
+    for (auto& x : xsks_) {
+      xsk_socket__delete(x->xsk);
+      xsk_umem__delete(x->umem);
+      munmap(x->area, kXskArea);
+    }
+  }
+  size_t sockets() const { return xsks_.size(); }
+
+ private:
+  std::vector<pid_t> holders_;
+  std::vector<std::unique_ptr<BenchXsk>> xsks_;
+};
+
+void PrintRow(const char* what, const std::string& base, const std::string& socks,
+              const char* target = "") {
+  std::printf("  %-44s %22s %26s   %s\n", what, base.c_str(), socks.c_str(), target);
+}
+
+std::string F(const char* fmt, double v) {
+  char b[64];
+  std::snprintf(b, sizeof(b), fmt, v);
+  return b;
+}
 
 int Main() {
   benchutil::TestPinRoot root;  // /sys/fs/bpf/xskit-test-<pid>, removed at the end
@@ -262,100 +407,60 @@ int Main() {
   }
   std::string dir_name = absl::StrCat(pair.ns_a(), ":", pair.dev_a());
   size_t reasons = Populate(root.path(), dir_name);
-
-  // 256 sockets: every queue of both ends of two 64-queue veth pairs.
-  // XSKIT_BENCH_SOCKETS=0 leaves them (and the other files) out: the
-  // baseline to compare against on a loaded machine.
-  const char* with_sockets_env = std::getenv("XSKIT_BENCH_SOCKETS");
-  const bool with_sockets = !with_sockets_env || std::string(with_sockets_env) != "0";
   benchutil::NetnsPair pair2(benchutil::NetnsPair::Options{.queues = kQueues});
-  // Forked before the sockets exist, so the holders do not share them.
-  std::vector<pid_t> holders;
-  std::vector<BenchXsk> xsks;
-  if (with_sockets) {
-    holders = {HoldFiles(kOtherFiles / 2), HoldFiles(kOtherFiles / 2)};
-    OpenSockets(pair.ns_a(), pair.dev_a(), xsks);
-    OpenSockets(pair.ns_b(), pair.dev_b(), xsks);
-    OpenSockets(pair2.ns_a(), pair2.dev_a(), xsks);
-    OpenSockets(pair2.ns_b(), pair2.dev_b(), xsks);
-  }
-  std::this_thread::sleep_for(std::chrono::seconds(1));
+  const char* rounds_env = std::getenv("XSKIT_BENCH_ROUNDS");
+  const int rounds = std::max(1, rounds_env ? std::atoi(rounds_env) : 4);
+  const char* keep_body = std::getenv("XSKIT_BENCH_BODY");
 
-  Child exp = Spawn({benchutil::Bin("exporter/xsk-exporter"), "--pin-root", root.path(),
-                     "--web.listen-address", "127.0.0.1:0", "--log-level", "warn"});
-  int port = WaitPort(exp.out);
-  if (port == 0) {
-    std::fprintf(stderr, "exporter_bench: xsk-exporter did not start\n");
-    if (exp.pid > 0) ::kill(exp.pid, SIGKILL), ::waitpid(exp.pid, nullptr, 0);
-    return 1;
+  std::string load_start = LoadAverage();
+  Figures base, socks;
+  size_t nr_sockets = 0;
+  bool ok = true;
+  for (int r = 0; r < rounds && ok; r++) {
+    ok = Round(root.path(), base, nullptr);
+    if (!ok) break;
+    SocketLoad load(pair, pair2);
+    nr_sockets = load.sockets();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ok = Round(root.path(), socks, r == 0 ? keep_body : nullptr);
   }
-  double rss_start = KiB(Status(exp.pid, "VmRSS"));
-
-  // Idle: nobody scrapes.
-  double c0 = CpuSeconds(exp.pid);
-  std::this_thread::sleep_for(std::chrono::seconds(5));
-  double idle_cpu = (CpuSeconds(exp.pid) - c0) / 5 * 100;
-
-  // Latency: back-to-back scrapes.
-  constexpr int kScrapes = 1000;
-  std::vector<double> ms;
-  size_t bytes = 0;
-  for (int i = 0; i < kScrapes; i++) {
-    auto t0 = std::chrono::steady_clock::now();
-    bytes = Scrape(port);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                     .count());
-  }
-  std::sort(ms.begin(), ms.end());
-  // The exporter's own view: time spent reading pins (the rest is HTTP and
-  // text serialization in prometheus-cpp).
-  std::vector<double> collect_ms;
-  for (int i = 0; i < 200; i++) {
-    std::string body;
-    Scrape(port, &body);
-    const std::string key = "\nxsk_exporter_scrape_duration_seconds ";
-    if (size_t at = body.find(key); at != std::string::npos)
-      collect_ms.push_back(std::atof(body.c_str() + at + key.size()) * 1e3);
-  }
-  std::sort(collect_ms.begin(), collect_ms.end());
-  double p50 = ms[ms.size() / 2], p99 = ms[ms.size() * 99 / 100], max = ms.back();
-
-  // Scraped once a second, as a fleet Prometheus would.
-  double c1 = CpuSeconds(exp.pid);
-  for (int i = 0; i < 5; i++) {
-    Scrape(port);
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-  }
-  double scraped_cpu = (CpuSeconds(exp.pid) - c1) / 5 * 100;
-  double rss = KiB(Status(exp.pid, "VmRSS")), hwm = KiB(Status(exp.pid, "VmHWM"));
-
-  ::kill(exp.pid, SIGTERM);
-  ::waitpid(exp.pid, nullptr, 0);
-  ::close(exp.out);
-  for (pid_t h : holders) ::kill(h, SIGKILL), ::waitpid(h, nullptr, 0);
-  for (auto& x : xsks) {
-    xsk_socket__delete(x.xsk);
-    xsk_umem__delete(x.umem);
-    munmap(x.area, kXskArea);
-  }
+  std::string load_end = LoadAverage();
   (void)benchutil::RunCmd({benchutil::Bin("loader/xsk-loader"), "--pin-root", root.path(), "detach",
                          pair.dev_a()},
                         pair.ns_a());
+  if (!ok) return 1;
 
-  std::printf("exporter_bench: %u queues, %zu drop reasons, %zu AF_XDP sockets, %d other open "
-              "files, scrape body %zu bytes\n",
-              kQueues, reasons, xsks.size(), with_sockets ? kOtherFiles : 0, bytes);
-  std::printf("  scrape latency (HTTP, %d scrapes)  p50 %.3f ms  p99 %.3f ms  max %.3f ms"
-              "   (target p99 < 5 ms)\n",
-              kScrapes, p50, p99, max);
-  if (!collect_ms.empty())
-    std::printf("  of which reading the pins (xsk_exporter_scrape_duration_seconds)  p50 %.3f ms"
-                "  p99 %.3f ms\n",
-                collect_ms[collect_ms.size() / 2], collect_ms[collect_ms.size() * 99 / 100]);
-  std::printf("  RSS  start %.1f MiB  after scrapes %.1f MiB  peak %.1f MiB   (target < 30 MiB)\n",
-              rss_start / 1024, rss / 1024, hwm / 1024);
-  std::printf("  CPU  idle %.3f %%  scraped at 1/s %.3f %%   (target idle < 0.5 %%)\n", idle_cpu,
-              scraped_cpu);
+  const int n = rounds * kScrapes;
+  const char* other = std::getenv("XSKIT_BENCH_EXPORTER");
+  std::printf("exporter_bench: %u queues, %zu drop reasons; %d rounds, each a fresh exporter, "
+              "the two cases alternating; load average %s at start, %s at end (%ld CPUs)%s%s\n",
+              kQueues, reasons, rounds, load_start.c_str(), load_end.c_str(),
+              sysconf(_SC_NPROCESSORS_ONLN), other ? "; exporter " : "", other ? other : "");
+  PrintRow("", "baseline", absl::StrCat(nr_sockets, " sockets + ", kOtherFiles, " files"));
+  PrintRow("scrape body (bytes)", absl::StrCat(base.bytes), absl::StrCat(socks.bytes));
+  PrintRow(absl::StrCat("HTTP latency p50 (", n, " scrapes)").c_str(), F("%.3f ms", Pct(base.ms, 50)),
+           F("%.3f ms", Pct(socks.ms, 50)));
+  PrintRow("HTTP latency p99", F("%.3f ms", Pct(base.ms, 99)), F("%.3f ms", Pct(socks.ms, 99)),
+           "target < 5 ms");
+  PrintRow("HTTP latency max", F("%.3f ms", Pct(base.ms, 100)), F("%.3f ms", Pct(socks.ms, 100)));
+  // Absent when the bodies came compressed (another build's exporter).
+  auto pins = [](const Figures& f, int pct) {
+    return f.pins_ms.empty() ? std::string("n/a") : F("%.3f ms", Pct(f.pins_ms, pct));
+  };
+  PrintRow("reading the pins p50 (scrape_duration_seconds)", pins(base, 50), pins(socks, 50));
+  PrintRow("reading the pins p99", pins(base, 99), pins(socks, 99));
+  PrintRow("exporter CPU per scrape (all threads)", F("%.3f ms", base.scrape_cpu_s / n * 1e3),
+           F("%.3f ms", socks.scrape_cpu_s / n * 1e3));
+  PrintRow("RSS after scrapes (largest round)", F("%.1f MiB", base.rss), F("%.1f MiB", socks.rss),
+           "target < 30 MiB");
+  PrintRow("RSS peak (VmHWM)", F("%.1f MiB", base.hwm), F("%.1f MiB", socks.hwm),
+           "target < 30 MiB");
+  PrintRow("CPU idle", F("%.4f %%", base.idle_cpu_s / base.idle_s * 100),
+           F("%.4f %%", socks.idle_cpu_s / socks.idle_s * 100), "target < 0.5 %");
+  PrintRow("CPU scraped once a second", F("%.3f %%", base.paced_cpu_s / base.paced_s * 100),
+           F("%.3f %%", socks.paced_cpu_s / socks.paced_s * 100));
+  if (base.gzip || socks.gzip)
+    std::printf("  note: %d responses on loopback came gzip-compressed\n", base.gzip + socks.gzip);
   return 0;
 }
 

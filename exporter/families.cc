@@ -9,11 +9,10 @@ namespace {
 
 constexpr uint32_t kEnd = std::numeric_limits<uint32_t>::max();
 
-bool SameLabels(const std::vector<prometheus::ClientMetric::Label>& have, const Labels& want) {
-  if (have.size() != want.size()) return false;
-  for (size_t i = 0; i < want.size(); i++)
-    if (have[i].name != want[i].first || have[i].value != want[i].second) return false;
-  return true;
+size_t HashLabels(const Labels& labels) {
+  size_t h = labels.size();
+  for (const auto& l : labels) h = absl::HashOf(h, l.name, l.value);
+  return h;
 }
 
 }  // namespace
@@ -31,12 +30,12 @@ void FamilyBuilder::Reserve(size_t n) {
 }
 
 prometheus::ClientMetric& FamilyBuilder::Series(Labels&& labels, bool* created) {
-  size_t h = absl::HashOf(labels);
+  size_t h = HashLabels(labels);
   auto [it, inserted] = head_.try_emplace(h, static_cast<uint32_t>(family_.metric.size()));
   if (!inserted) {
     uint32_t i = it->second, last = i;
     for (; i != kEnd; last = i, i = next_[i]) {
-      if (SameLabels(family_.metric[i].label, labels)) {
+      if (family_.metric[i].label == labels) {
         *created = false;
         return family_.metric[i];
       }
@@ -46,8 +45,7 @@ prometheus::ClientMetric& FamilyBuilder::Series(Labels&& labels, bool* created) 
   *created = true;
   next_.push_back(kEnd);
   prometheus::ClientMetric& m = family_.metric.emplace_back();
-  m.label.reserve(labels.size());
-  for (auto& [k, v] : labels) m.label.push_back({std::move(k), std::move(v)});
+  m.label = std::move(labels);
   return m;
 }
 

@@ -21,7 +21,7 @@
 
 namespace xskit::exporter {
 
-using Labels = std::vector<std::pair<std::string, std::string>>;
+using Labels = std::vector<prometheus::ClientMetric::Label>;
 
 class FamilyBuilder {
  public:

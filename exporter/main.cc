@@ -14,13 +14,13 @@
 #include "exporter/civetweb_tls.h"
 #include "exporter/collector.h"
 #include "exporter/decoders.h"
+#include "exporter/http_server.h"
 #include "lib/privileges.h"
 #include "exporter/web_config.h"
 #include "lib/cli_values.h"
 #include "lib/errors.h"
 #include "lib/log.h"
 #include "lib/pins.h"
-#include "prometheus/exposer.h"
 
 namespace {
 
@@ -95,23 +95,18 @@ int Run(const Flags& f) {
                    {"ssl_certificate", absl::StrCat("/proc/self/fd/", pem.get()),
                     "ssl_protocol_version", "4"});  // TLS 1.2 and newer
   }
-  std::unique_ptr<prometheus::Exposer> exposer;
-  try {
-    exposer = std::make_unique<prometheus::Exposer>(options);
-  } catch (const std::exception& e) {
-    return Fail(Error(ExitCode::kUsage,
-                      absl::StrCat("listen on ", f.listen, ": ", e.what())));
-  }
-  exposer->RegisterCollectable(collector, f.telemetry_path);
+  MetricsServerOptions server_opts{.civetweb = options, .path = f.telemetry_path};
   if (web && !web->users.empty()) {
     auto auth = std::make_shared<BasicAuth>(web->users);
-    exposer->RegisterAuth(
-        [auth](const std::string& user, const std::string& password) {
-          return auth->Check(user, password);
-        },
-        "xsk-exporter", f.telemetry_path);
+    server_opts.check_user = [auth](const std::string& user, const std::string& password) {
+      return auth->Check(user, password);
+    };
   }
-  auto ports = exposer->GetListeningPorts();
+  auto server = MetricsServer::Start(server_opts, collector);
+  if (!server.ok())
+    return Fail(Error(ExitCode::kUsage,
+                      absl::StrCat("listen on ", f.listen, ": ", server.status().message())));
+  auto ports = (*server)->ListeningPorts();
   spdlog::info("listening on {} ({}{}), pins {}, BPF run-time stats {}", f.listen,
                web && web->tls() ? "https" : "http",
                web && !web->users.empty() ? ", basic auth" : "", pins->root(),
@@ -123,7 +118,7 @@ int Run(const Flags& f) {
   int sig = 0;
   sigwait(&stop, &sig);
   spdlog::info("signal {}: stopping", sig);
-  exposer.reset();
+  server->reset();
   return 0;
 }
 

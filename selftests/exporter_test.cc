@@ -28,6 +28,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <thread>
 #include <tuple>
@@ -39,13 +40,16 @@
 #include "absl/strings/str_split.h"
 #include "bpf/xsk_probes.h"
 #include "exporter/decoders.h"
+#include "exporter/exposition.h"
 #include "exporter/families.h"
+#include "exporter/http_server.h"
 #include "exporter/web_config.h"
 #include "gtest/gtest.h"
 #include "lib/errors.h"
 #include "lib/pins.h"
 #include "xsk/xsk_socket.h"
 #include "nlohmann/json.hpp"
+#include "prometheus/text_serializer.h"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/http.h"
 #include "selftests/lib/netns.h"
@@ -146,6 +150,75 @@ TEST(ExporterFamilies, CountersSumEqualLabelsAndKeepFirstSeenOrder) {
   EXPECT_TRUE(f.empty()) << "MoveTo leaves the builder empty";
   f.MoveTo(out);
   EXPECT_EQ(out.size(), 1u) << "an empty family is not appended";
+}
+
+// exporter/exposition.h writes what prometheus::TextSerializer writes, byte
+// for byte, for every kind of family and value the library can express.
+TEST(ExporterExposition, SameBytesAsPrometheusCppTextSerializer) {
+  using prometheus::ClientMetric;
+  using prometheus::MetricFamily;
+  using prometheus::MetricType;
+  auto series = [](std::vector<ClientMetric::Label> labels, double v) {
+    ClientMetric m;
+    m.label = std::move(labels);
+    m.counter.value = m.gauge.value = m.untyped.value = v;
+    return m;
+  };
+  std::vector<MetricFamily> fams;
+  fams.push_back({"x_total", "A counter.", MetricType::Counter, {}});
+  for (double v : {0.0, -0.0, 1.0, 42.0, 1000003.0, 999999999999999.0, 1e15, 1e16, 1.5e17,
+                   123456789012345678.0, 18446744073709551615.0, 0.1, 1.0 / 3, 2e-9, 1024e-9,
+                   -7.25, 6.02214076e23, std::nan(""), std::numeric_limits<double>::infinity(),
+                   -std::numeric_limits<double>::infinity(), 4.9e-324})
+    fams.back().metric.push_back(series({{"v", absl::StrCat(v)}}, v));
+  fams.push_back({"x_gauge", "", MetricType::Gauge, {}});  // no HELP line
+  fams.back().metric.push_back(series({}, 3));
+  fams.back().metric.push_back(
+      series({{"a", "back\\slash"}, {"b", "quo\"te"}, {"c", "new\nline"}, {"d", ""},
+              {"e", "\\\"\n\n\\"}, {"f", "ü ✓ {x=\"y\"}, z"}},
+             1));
+  fams.back().metric.push_back(series({{"ts", "1"}}, 2));
+  fams.back().metric.back().timestamp_ms = 1700000000123;
+  fams.push_back({"x_untyped", "Untyped.", MetricType::Untyped, {series({{"k", "v"}}, 0.5)}});
+  fams.push_back({"x_summary", "A summary.", MetricType::Summary, {}});
+  {
+    ClientMetric m;
+    m.label = {{"q", "0"}};
+    m.summary.sample_count = 12;
+    m.summary.sample_sum = 3.5;
+    m.summary.quantile = {{0.5, 1}, {0.99, 2.25}};
+    fams.back().metric.push_back(m);
+  }
+  fams.push_back({"x_hist", "A histogram.", MetricType::Histogram, {}});
+  {
+    ClientMetric m;  // with the +Inf bucket (FamilyBuilder's way)
+    m.label = {{"ifname", "veth0"}, {"queue", "3"}};
+    m.histogram.sample_count = 9;
+    m.histogram.sample_sum = 1e-6;
+    for (double b : exporter::LatencyBucketBounds()) m.histogram.bucket.push_back({5, b});
+    m.histogram.bucket.push_back({9, std::numeric_limits<double>::infinity()});
+    fams.back().metric.push_back(m);
+    ClientMetric bare;  // without it: the serializer adds one
+    bare.histogram.sample_count = 2;
+    bare.histogram.bucket = {{1, 0}, {2, 1}};
+    fams.back().metric.push_back(bare);
+    fams.back().metric.push_back(ClientMetric{});  // no bucket at all
+  }
+  std::string ours;
+  exporter::AppendExposition(fams, ours);
+  EXPECT_EQ(ours, prometheus::TextSerializer().Serialize(fams));
+
+  // HELP is escaped as the format says (the library writes it raw).
+  std::string help;
+  exporter::AppendExposition({{"y", "a\\b\nc", MetricType::Gauge, {series({}, 1)}}}, help);
+  EXPECT_EQ(help, "# HELP y a\\\\b\\nc\n# TYPE y gauge\ny 1\n");
+}
+
+TEST(ExporterHttp, LoopbackPeersAreToldApart) {
+  for (const char* a : {"127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1"})
+    EXPECT_TRUE(exporter::IsLoopbackAddress(a)) << a;
+  for (const char* a : {"10.0.0.1", "128.0.0.1", "::2", "::ffff:10.1.2.3", "fe80::1", "", "x"})
+    EXPECT_FALSE(exporter::IsLoopbackAddress(a)) << a;
 }
 
 TEST(ExporterWebConfig, ParsesTheExporterToolkitSubsetAndChecksBcrypt) {
