@@ -5,6 +5,17 @@
 // XSKMAP slot of queue 0 holds a real AF_XDP socket, so every redirect takes
 // the hit path.
 //
+// What makes the floor comparison fair: the same frame, the same XSKMAP
+// state (a bound socket at key 0), maps of the same size (xsk_steer is
+// loaded for one queue, so its XSKMAP and counters have one entry, as the
+// floor's), the same compiler and flags, the programs alternated slice by
+// slice on one pinned CPU, each loaded as xsk-loader loads it
+// (XskSteerProg::Load: without a filter that is
+// bpf/xsk_steer_nofilter.bpf.c). What xsk_steer does beyond the floor: its
+// counter is chosen by outcome (one predicted branch on the redirect's
+// answer; the floor has one counter for every packet), and with --match
+// it parses the frame and compares the rules.
+//
 // Resolution: the kernel reports whole nanoseconds per run, so each sample
 // is --repeat (default 10,000,000) runs timed from user space, in 5
 // BPF_PROG_TEST_RUN calls of 2,000,000 interleaved with the other programs'

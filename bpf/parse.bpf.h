@@ -36,7 +36,7 @@ struct cursor {
 /* Result of parsing up to the transport header. */
 struct l4_info {
 	__u8 proto;   /* IPPROTO_* */
-	__u16 dport;  /* host order; meaningless when the protocol has no ports */
+	__be16 dport; /* network order; meaningless when the protocol has no ports */
 };
 
 static __always_inline void *cursor_take(struct cursor *c, __u32 len)
@@ -73,8 +73,9 @@ static __always_inline __be16 parse_eth(struct cursor *c)
  * before the verifier tracked ranges across byte swaps (Debian's 6.1, 6.12
  * and 6.18.15 among them) see any value after bpf_ntohs(), and a packet
  * pointer may only move by a bounded amount. The mask is asm so the compiler
- * cannot drop it as redundant. */
-static __always_inline __u32 xskit_len16(__be16 v)
+ * cannot drop it as redundant; the result is 64-bit so adding it to a
+ * pointer needs no zero extension (two instructions a use). */
+static __always_inline __u64 xskit_len16(__be16 v)
 {
 	__u64 n = bpf_ntohs(v);
 
@@ -91,7 +92,8 @@ static __always_inline __u32 xskit_len16(__be16 v)
 static __always_inline int parse_ipv4(struct cursor *c, __u32 *room)
 {
 	struct iphdr *iph = c->pos;
-	__u32 hlen, tot;
+	__u64 tot;
+	__u32 hlen;
 	__u8 vihl;
 
 	if ((void *)(iph + 1) > c->end)
@@ -122,14 +124,16 @@ static __always_inline int parse_ipv6(struct cursor *c, __u32 *room)
 {
 	struct ipv6hdr *ip6 = cursor_take(c, sizeof(*ip6));
 	__u32 left, hlen;
+	__u64 payload;
 	__u8 *ext;
 	int nexthdr, i;
 
 	if (!ip6 || (*(__u8 *)ip6 & 0xf0) != 0x60)
 		return -1;
-	left = xskit_len16(ip6->payload_len);
-	if (c->pos + left > c->end)
+	payload = xskit_len16(ip6->payload_len);
+	if (c->pos + payload > c->end)
 		return -1;
+	left = payload;
 	nexthdr = ip6->nexthdr;
 #pragma unroll
 	for (i = 0; i <= XSKIT_IPV6_MAX_EXT_HDRS; i++) {
@@ -199,7 +203,8 @@ static __always_inline int parse_l4(struct cursor *c, struct l4_info *l4)
 	void *data = c->pos;
 	struct iphdr *iph = data + sizeof(struct ethhdr);
 	__be16 eth_proto, *ports;
-	__u32 hlen, room = 0, tot;
+	__u32 hlen, room = 0;
+	__u64 tot;
 	int proto;
 
 	/* Fast path, the common case: untagged IPv4 without options (ethertype
@@ -210,8 +215,9 @@ static __always_inline int parse_l4(struct cursor *c, struct l4_info *l4)
 	    (*(__u32 *)(data + 12) & bpf_htonl(0xFFFFFF00)) == bpf_htonl(0x08004500)) {
 		if (iph->frag_off & bpf_htons(XSKIT_IP_MF | XSKIT_IP_OFFSET))
 			return -1;
-		proto = iph->protocol;
-		hlen = l4_port_hlen(proto);
+		__u8 p = iph->protocol;
+
+		hlen = xskit_port_hlen[p];
 		tot = xskit_len16(iph->tot_len);
 		if (tot < sizeof(*iph) + hlen || (void *)iph + tot > c->end)
 			return -1;
@@ -219,8 +225,8 @@ static __always_inline int parse_l4(struct cursor *c, struct l4_info *l4)
 		 * the bounds checked): a rule of a protocol without ports has
 		 * port 0 (the owner, lib/xsk_steer_prog.cc, makes sure), so it
 		 * matches by protocol alone either way. */
-		l4->proto = proto;
-		l4->dport = bpf_ntohs(((__be16 *)(iph + 1))[1]);
+		l4->proto = p;
+		l4->dport = ((__be16 *)(iph + 1))[1];
 		return 0;
 	}
 
@@ -245,7 +251,7 @@ static __always_inline int parse_l4(struct cursor *c, struct l4_info *l4)
 	ports = c->pos;
 	if ((void *)(ports + 2) > c->end)
 		return -1;
-	l4->dport = bpf_ntohs(ports[1]);
+	l4->dport = ports[1];
 	return 0;
 }
 

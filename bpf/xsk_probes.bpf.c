@@ -441,14 +441,37 @@ static __always_inline bool drop_consumed(__u32 reason)
 	       reason == bpf_core_enum_value(enum skb_drop_reason, SKB_CONSUMED);
 }
 
+/* A drop whose slot holds another key: claim the slot when it is free
+ * (on this CPU), else count it in the hash map. Off the fast path: the key
+ * is built and the netns inode (another cache line) read only here. */
+static __always_inline void claim_or_hash(struct xsk_probes_drop_slot *slot, void *dev,
+					  void *net, __u32 ifindex, __u32 reason, __u32 xsk)
+{
+	struct xsk_probes_drop_key k = {
+		.ifindex = ifindex, .reason = reason, .xsk = xsk,
+	};
+
+	if (net)
+		k.netns_ino = BPF_CORE_READ((struct net *)net, ns.inum);
+	if (slot && !slot->skbs) {
+		slot->key = k;
+		slot->dev = (__u64)dev;
+		slot->net = (__u64)net;
+		slot->skbs = 1;
+		return;
+	}
+	count_u64(&drops, &k);
+}
+
 /* One drop of an skb on `dev` (in `net`): its direct-mapped per-CPU slot when
- * that holds this device, netns, ifindex, reason and xsk (or is free), the
- * hash map otherwise. The common case is an array lookup and five compares
- * of values at hand; the netns inode (another cache line) is read only to
- * claim a slot or to miss. The ifindex compare keeps a reused net_device
- * address from inheriting an old device's slot. */
+ * that holds this device, netns, ifindex, reason and xsk, the hash map otherwise.
+ * The common case is an array lookup and five compares of values at hand,
+ * nothing written but the count. A free slot is all zeros, so it matches
+ * only the all-zero key (no device, reason 0, not AF_XDP): it then counts
+ * that key, as a claim would have. The ifindex compare keeps a reused
+ * net_device address from inheriting an old device's slot. */
 static __always_inline void count_drop(void *dev, void *net, __u32 ifindex, __u32 reason,
-				       __u32 xsk, struct xsk_probes_drop_key *k)
+				       __u32 xsk)
 {
 	/* Hashed on scalars: the verifier allows no arithmetic on a BTF
 	 * pointer, only storing and comparing it. */
@@ -457,24 +480,30 @@ static __always_inline void count_drop(void *dev, void *net, __u32 ifindex, __u3
 
 	idx &= XSK_PROBES_DROP_SLOTS - 1;
 	slot = bpf_map_lookup_elem(&drop_slots, &idx);
-	if (slot && slot->skbs && slot->dev == (__u64)dev && slot->net == (__u64)net &&
+	if (slot && slot->dev == (__u64)dev && slot->net == (__u64)net &&
 	    slot->key.ifindex == ifindex && slot->key.reason == reason && slot->key.xsk == xsk) {
 		slot->skbs++;
 		return;
 	}
-	k->ifindex = ifindex;
-	k->reason = reason;
-	k->xsk = xsk;
-	if (net)
-		k->netns_ino = BPF_CORE_READ((struct net *)net, ns.inum);
-	if (slot && !slot->skbs) {
-		slot->key = *k;
-		slot->dev = (__u64)dev;
-		slot->net = (__u64)net;
-		slot->skbs = 1;
+	claim_or_hash(slot, dev, net, ifindex, reason, xsk);
+}
+
+/* --drops=reasons: the slot of the reason itself (reason mod the slot
+ * count), so the common case is an array lookup, one compare and the
+ * count. Only this mode's program writes its probe set's slots, so every
+ * slot's device, netns, ifindex and xsk are 0 and the reason alone tells
+ * a slot's key; a subsystem reason (bits 16-31) that lands on a taken slot
+ * goes to the hash map. */
+static __always_inline void count_reason(__u32 reason)
+{
+	__u32 idx = reason & (XSK_PROBES_DROP_SLOTS - 1);
+	struct xsk_probes_drop_slot *slot = bpf_map_lookup_elem(&drop_slots, &idx);
+
+	if (slot && slot->key.reason == reason) {
+		slot->skbs++;
 		return;
 	}
-	count_u64(&drops, k);
+	claim_or_hash(slot, NULL, NULL, 0, reason, 0);
 }
 
 /* BTF-typed pointers are read directly: plain loads, no
@@ -482,7 +511,6 @@ static __always_inline void count_drop(void *dev, void *net, __u32 ifindex, __u3
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(btf_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
-	struct xsk_probes_drop_key k = {};
 	struct net_device *dev;
 	struct sock *sk;
 	struct net *net = NULL;
@@ -496,15 +524,13 @@ int BPF_PROG(btf_kfree_skb, struct sk_buff *skb, void *location, enum skb_drop_r
 		ifindex = dev->ifindex;
 		net = dev->nd_net.net;
 	}
-	count_drop(dev, net, ifindex, reason,
-		   sk && sk->__sk_common.skc_family == AF_XDP, &k);
+	count_drop(dev, net, ifindex, reason, sk && sk->__sk_common.skc_family == AF_XDP);
 	return 0;
 }
 
 SEC("tracepoint/skb/kfree_skb")
 int tp_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 {
-	struct xsk_probes_drop_key k = {};
 	struct sk_buff *skb = (struct sk_buff *)BPF_CORE_READ(ctx, skbaddr);
 	struct net_device *dev;
 	struct sock *sk;
@@ -522,7 +548,7 @@ int tp_kfree_skb(struct trace_event_raw_kfree_skb *ctx)
 	}
 	sk = BPF_CORE_READ(skb, sk);
 	count_drop(dev, net, ifindex, reason,
-		   sk && BPF_CORE_READ(sk, __sk_common.skc_family) == AF_XDP, &k);
+		   sk && BPF_CORE_READ(sk, __sk_common.skc_family) == AF_XDP);
 	return 0;
 }
 
@@ -534,25 +560,22 @@ SEC("tp_btf/kfree_skb")
 int BPF_PROG(btf_kfree_skb_reasons, struct sk_buff *skb, void *location,
 	     enum skb_drop_reason reason)
 {
-	struct xsk_probes_drop_key k = {};
-
 	if (drop_consumed(reason))
 		return 0;
-	count_drop(NULL, NULL, 0, reason, 0, &k);
+	count_reason(reason);
 	return 0;
 }
 
 SEC("tracepoint/skb/kfree_skb")
 int tp_kfree_skb_reasons(struct trace_event_raw_kfree_skb *ctx)
 {
-	struct xsk_probes_drop_key k = {};
 	__u32 reason = 0;
 
 	if (bpf_core_field_exists(ctx->reason))
 		reason = BPF_CORE_READ(ctx, reason);
 	if (drop_consumed(reason))
 		return 0;
-	count_drop(NULL, NULL, 0, reason, 0, &k);
+	count_reason(reason);
 	return 0;
 }
 

@@ -80,7 +80,8 @@ struct xsk_probes_drop_key {
  * it on that CPU; later drops with the same device, netns, reason and xsk
  * add to it on a match of kernel pointers and the ifindex alone (no netns
  * inode read, no hash lookup), and a key that finds its slot taken goes to
- * `drops`. User space adds both and ignores dev/net. */
+ * `drops`. With --drops=reasons the slot is the reason mod the slot count.
+ * User space adds both and ignores dev/net. */
 #define XSK_PROBES_DROP_SLOTS 1024
 struct xsk_probes_drop_slot {
 	struct xsk_probes_drop_key key;

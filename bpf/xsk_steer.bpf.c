@@ -8,7 +8,8 @@
  *
  * Without a filter nothing is parsed: bpf_redirect_map() with XDP_PASS as
  * its fallback action does the socket lookup and the redirect in one call,
- * which is the cost the plain redirect program pays plus one counter.
+ * which is the cost the plain redirect program pays plus one counter
+ * (bench/steer_bench.cc measures the difference).
  *
  * libxdp compatibility: the entry is named xsk_def_prog, the XSKMAP is
  * xsks_map (4-byte key and value) and the BTF carries xsk_prog_version in
@@ -31,8 +32,15 @@
 #include "xsk_steer.h"
 #include "parse.bpf.h"
 
+#ifdef XSK_STEER_NO_FILTER
+#define XSK_STEER_FILTERED 0 /* bpf/xsk_steer_nofilter.bpf.c */
+#else
+#define XSK_STEER_FILTERED 1
+#endif
+
 /* Set through the skeleton's rodata before load; frozen, so the verifier
- * prunes the filter path away when nr_rules is 0. */
+ * knows every rule. Without a filter the loader loads
+ * bpf/xsk_steer_nofilter.bpf.c, which never reads it. */
 const volatile struct xsk_steer_filter filter = {};
 
 struct {
@@ -57,12 +65,15 @@ struct {
 	__type(value, struct xsk_steer_info);
 } steer_info SEC(".maps");
 
-/* A rule is the 32-bit word {l4proto, pad 0, dport} in memory: a frame
- * matches rule r when r is the word of its protocol and port, or of its
- * protocol and port 0 (a rule without a port). One load and two compares
- * per rule, nr_rules read once (the filter is volatile: every access is a
- * load). */
-static __always_inline __u32 rule_word(__u8 proto, __u16 dport)
+/* A rule is the 32-bit word {l4proto, pad 0, dport} in memory, with dport
+ * in network order in the program's copy (the loader swaps it, so the port
+ * read from the frame is compared as it is): a frame matches a rule with a
+ * port when the word is its protocol's and port's, and a rule without a
+ * port (dport 0) when the word is its protocol's alone. The rules are
+ * frozen rodata, so the verifier knows each word: it keeps only the compare
+ * a rule needs, and the loop ends at the first zero word (the loader zeroes
+ * the slots past nr_rules; no protocol is 0), so nr_rules is never read. */
+static __always_inline __u32 rule_word(__u8 proto, __be16 dport)
 {
 	union {
 		struct xsk_steer_rule rule;
@@ -72,7 +83,7 @@ static __always_inline __u32 rule_word(__u8 proto, __u16 dport)
 	return u.word;
 }
 
-static __always_inline bool steer_match(struct xdp_md *ctx, __u32 nr_rules)
+static __always_inline bool steer_match(struct xdp_md *ctx)
 {
 	struct cursor c = {
 		.pos = (void *)(long)ctx->data,
@@ -88,51 +99,68 @@ static __always_inline bool steer_match(struct xdp_md *ctx, __u32 nr_rules)
 	any = rule_word(l4.proto, 0);
 #pragma unroll
 	for (i = 0; i < XSK_STEER_MAX_RULES; i++) {
-		__u32 rule;
+		__u32 rule = rules[i];
 
-		if (i >= nr_rules)
+		if (i > 0 && !rule) /* this object loads with one rule at least */
 			break;
-		rule = rules[i];
-		if (rule == exact || rule == any)
+		if (rule > 0xffff ? rule == exact : rule == any)
 			return true;
 	}
 	return false;
 }
 
-/* Returns the XDP action and sets *outcome. bpf_redirect_map() with XDP_PASS
- * as its fallback does the socket lookup and the redirect in one call. With
- * a filter the frame is parsed first and the socket looked up separately
- * only for a frame that does not match (to tell pass_no_match from
- * pass_no_socket): a matching frame pays for one lookup, the redirect's.
- * The outcome is set on predicted branches, not computed from the helper's
- * answer, so the counter's address does not wait for the helper. */
-static __always_inline int steer(struct xdp_md *ctx, __u32 *q, __u32 *outcome)
+/* One per-CPU slot per queue, the outcome's counter in it: the floor's
+ * lookup and increment (bench/xdp_baselines.bpf.c, xdp_redirect_counted)
+ * plus one predicted branch, as asm: in C the compiler computes an index
+ * from the helper's answer instead and shares the increment with the
+ * no-match path, which costs three instructions and a second callee-saved
+ * register. A branch on the outcome is as predictable as the queue's
+ * socket is stable. */
+static __always_inline void count_redirect(__u32 *q, long action)
 {
-	__u32 nr_rules = filter.nr_rules;
+	__u64 *slot = bpf_map_lookup_elem(&counters, q);
+	__u64 n;
 
-	if (nr_rules == 0 || steer_match(ctx, nr_rules)) {
-		int action = bpf_redirect_map(&xsks_map, *q, XDP_PASS);
-
-		/* XDP_REDIRECT (4): REDIRECTED (0); XDP_PASS (2): NO_SOCKET (1) */
-		*outcome = (action & 2) >> 1;
-		return action;
-	}
-	*outcome = bpf_map_lookup_elem(&xsks_map, q) ? XSK_STEER_PASS_NO_MATCH :
-							XSK_STEER_PASS_NO_SOCKET;
-	return XDP_PASS;
+	if (!slot)
+		return;
+	asm volatile("if %[a] == %[redirect] goto +1;"
+		     "%[s] += %[no_socket];"
+		     "%[n] = *(u64 *)(%[s] + 0);"
+		     "%[n] += 1;"
+		     "*(u64 *)(%[s] + 0) = %[n];"
+		     : [s] "+r"(slot), [n] "=&r"(n)
+		     : [a] "r"(action), [redirect] "i"(XDP_REDIRECT),
+		       [no_socket] "i"(XSK_STEER_PASS_NO_SOCKET * sizeof(__u64))
+		     : "memory");
 }
 
+/* Without a filter (bpf/xsk_steer_nofilter.bpf.c, nr_rules a compile-time
+ * 0) nothing is parsed nor read: bpf_redirect_map() with XDP_PASS as its
+ * fallback does the socket lookup and the redirect in one call. With a
+ * filter the frame is parsed first; a matching frame pays for one socket
+ * lookup, the redirect's, and a frame that does not match is looked up
+ * separately only to tell pass_no_match from pass_no_socket. */
 SEC("xdp")
 int xsk_def_prog(struct xdp_md *ctx)
 {
 	__u32 q = ctx->rx_queue_index;
-	__u32 outcome;
-	int action = steer(ctx, &q, &outcome);
-	struct xsk_steer_counters *cnt = bpf_map_lookup_elem(&counters, &q);
+	struct xsk_steer_counters *cnt;
+	long action;
 
-	/* Per-CPU slot and XDP runs with migration disabled: a plain add. */
-	if (cnt)
-		cnt->packets[outcome & (XSK_STEER_NR_OUTCOMES - 1)]++;
+	/* The loader loads this object only with a filter (with none, every
+	 * frame would be a no-match), bpf/xsk_steer_nofilter.bpf.c without. */
+	if (XSK_STEER_FILTERED && !steer_match(ctx)) {
+		cnt = bpf_map_lookup_elem(&counters, &q);
+		if (!cnt)
+			return XDP_PASS;
+		if (bpf_map_lookup_elem(&xsks_map, &q))
+			cnt->packets[XSK_STEER_PASS_NO_MATCH]++;
+		else
+			cnt->packets[XSK_STEER_PASS_NO_SOCKET]++;
+		return XDP_PASS;
+	}
+	action = bpf_redirect_map(&xsks_map, q, XDP_PASS);
+	count_redirect(&q, action);
 	return action;
 }
 

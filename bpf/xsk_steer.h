@@ -34,9 +34,11 @@ struct xsk_steer_counters {
 	__u64 packets[XSK_STEER_NR_OUTCOMES];
 };
 
-/* One steering rule: L4 protocol (IPPROTO_*) and destination port in host
- * byte order; port 0 matches any port (and is the only choice for ICMP).
- * pad must be 0: the program compares a rule as one 32-bit word. */
+/* One steering rule: L4 protocol (IPPROTO_*, never 0) and destination port
+ * in host byte order; port 0 matches any port (and is the only choice for
+ * ICMP). pad must be 0: the program compares a rule as one 32-bit word. The
+ * program's own copy (rodata) has the port in network order and zeroed
+ * slots past nr_rules (lib/xsk_steer_prog.cc). */
 struct xsk_steer_rule {
 	__u8 l4proto;
 	__u8 pad;
