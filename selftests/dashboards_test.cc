@@ -19,6 +19,7 @@
 #include "selftests/dashboards/harness.h"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"
+#include "selftests/lib/paths.h"
 
 namespace xskit::testing {
 namespace {
@@ -158,7 +159,7 @@ TEST(DashboardsTest, EveryPanelQueryParses) {
     nlohmann::json quoted = e;
     absl::StrAppend(&file, "      - record: panel_query_", i, "\n        expr: ", quoted.dump(), "\n");
   }
-  std::string path = absl::StrCat(XSKIT_BUILD_DIR, "/dashboards-panel-queries.yml");
+  std::string path = absl::StrCat(testing::BuildDir(), "/dashboards-panel-queries.yml");
   FILE* f = fopen(path.c_str(), "w");
   ASSERT_TRUE(f);
   fputs(file.c_str(), f);

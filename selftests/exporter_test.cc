@@ -56,6 +56,7 @@
 #include "lib/sandbox/packet.h"
 #include "selftests/lib/traffic.h"
 #include "selftests/lib/workload.h"
+#include "selftests/lib/paths.h"
 
 extern char** environ;
 
@@ -381,7 +382,7 @@ class TempDir {
 // Each unit lives beside its tool (exporter/, loader/).
 std::string UnitForThisBuild(const std::string& unit, const std::string& dir) {
   std::string tool = unit.rfind("xsk-exporter", 0) == 0 ? "exporter" : "loader";
-  std::ifstream in(absl::StrCat(XSKIT_SOURCE_DIR, "/", tool, "/", unit));
+  std::ifstream in(absl::StrCat(testing::SourceDir(), "/", tool, "/", unit));
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_FALSE(text.empty()) << unit;
   for (const char* bin : {"exporter/xsk-exporter", "loader/xsk-loader"}) {

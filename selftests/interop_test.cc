@@ -30,6 +30,7 @@
 #include "selftests/lib/interop.h"
 #include "selftests/lib/traffic.h"
 #include "selftests/lib/workload.h"
+#include "selftests/lib/paths.h"
 
 namespace xskit {
 namespace {
@@ -296,7 +297,7 @@ std::optional<std::string> DpdkRoot(std::string* why) {
   if (!tried) {
     tried = true;
     testing::CmdResult r =
-        testing::RunCmd({std::string(XSKIT_SOURCE_DIR) + "/selftests/interop/mkdpdk"});
+        testing::RunCmd({std::string(testing::SourceDir()) + "/selftests/interop/mkdpdk"});
     std::string out = r.output;
     while (!out.empty() && out.back() == '\n') out.pop_back();
     std::string last = out.substr(out.find_last_of('\n') + 1);

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"
+#include "selftests/lib/paths.h"
 
 namespace xskit::testing {
 namespace {
@@ -35,7 +36,7 @@ TEST(Layout, IncludesFollowTheFolderRules) {
   std::regex include(R"re(^\s*#\s*include\s+"([A-Za-z0-9_]+)/)re");
   int files = 0;
   for (const auto& [folder, forbidden] : Forbidden()) {
-    fs::path root = fs::path(XSKIT_SOURCE_DIR) / folder;
+    fs::path root = fs::path(testing::SourceDir()) / folder;
     ASSERT_TRUE(fs::is_directory(root)) << root;
     for (const auto& e : fs::recursive_directory_iterator(root)) {
       std::string ext = e.path().extension();
@@ -47,7 +48,7 @@ TEST(Layout, IncludesFollowTheFolderRules) {
         std::smatch m;
         if (std::regex_search(line, m, include))
           EXPECT_FALSE(forbidden.count(m[1].str()))
-              << e.path().lexically_relative(XSKIT_SOURCE_DIR).string() << ":" << n << " includes "
+              << e.path().lexically_relative(testing::SourceDir()).string() << ":" << n << " includes "
               << m[1] << "/ (" << folder << "/ may not; docs/DESIGN.md, Folders)";
       }
     }

@@ -32,6 +32,7 @@
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "selftests/dashboards/harness.h"
+#include "selftests/lib/paths.h"
 
 namespace xskit::testing {
 namespace {
@@ -106,7 +107,7 @@ class EndToEndTest : public ::testing::Test {
     stats_fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
     work_ = std::make_unique<Workload>();
     ASSERT_TRUE(work_->ok()) << work_->error();
-    dir_ = absl::StrCat(XSKIT_BUILD_DIR, "/dashboards-e2e-", ::getpid());
+    dir_ = absl::StrCat(testing::BuildDir(), "/dashboards-e2e-", ::getpid());
     std::filesystem::create_directories(dir_ + "/tsdb");
   }
   void TearDown() override {

@@ -20,6 +20,7 @@
 #include "absl/strings/str_replace.h"
 #include "lib/sandbox/packet.h"
 #include "selftests/lib/traffic.h"
+#include "selftests/lib/paths.h"
 
 extern char** environ;
 
@@ -28,7 +29,7 @@ namespace xskit::testing {
 std::string RepoPath(const std::string& relative) {
   // The source tree's absolute path (not __FILE__: ccache's base_dir makes
   // that relative to the build directory).
-  return (std::filesystem::path(XSKIT_SOURCE_DIR) / relative).string();
+  return (std::filesystem::path(testing::SourceDir()) / relative).string();
 }
 
 std::string ReadFile(const std::string& path) {

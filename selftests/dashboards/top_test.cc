@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "loader/top.h"
 #include "selftests/dashboards/harness.h"
+#include "selftests/lib/paths.h"
 
 namespace xskit::testing {
 namespace {
@@ -39,7 +40,7 @@ class Tmux {
     return s.substr(0, s.find('\n'));
   }
   static std::string StatusFile(const std::string& session) {
-    return absl::StrCat(XSKIT_BUILD_DIR, "/top-test-", ::getpid(), "-", session, ".status");
+    return absl::StrCat(testing::BuildDir(), "/top-test-", ::getpid(), "-", session, ".status");
   }
 
  private:

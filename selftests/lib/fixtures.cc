@@ -1,9 +1,10 @@
 #include "selftests/lib/fixtures.h"
+#include "selftests/lib/paths.h"
 
 #include "absl/strings/str_cat.h"
 
 namespace xskit::testing {
 
-std::string Bin(const std::string& relative) { return absl::StrCat(XSKIT_BUILD_DIR, "/", relative); }
+std::string Bin(const std::string& relative) { return absl::StrCat(testing::BuildDir(), "/", relative); }
 
 }  // namespace xskit::testing

@@ -29,6 +29,7 @@
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/http.h"
 #include "selftests/lib/netns.h"
+#include "selftests/lib/paths.h"
 
 namespace xskit::testing {
 namespace {
@@ -94,7 +95,7 @@ TEST(TriageEndToEndTest, NamesTheCompletionRingSignal) {
     XSKIT_SKIP("prometheus missing (scripts/install-deps installs it)");
   EnsureBpffs();
   TestPinRoot root("triage");
-  const std::string dir = absl::StrCat(XSKIT_BUILD_DIR, "/triage-e2e-", ::getpid());
+  const std::string dir = absl::StrCat(testing::BuildDir(), "/triage-e2e-", ::getpid());
   std::filesystem::create_directories(dir + "/tsdb");
   {
     Transmitter baseline(root.path(), /*reap=*/true), canary(root.path(), /*reap=*/false);
@@ -108,8 +109,8 @@ TEST(TriageEndToEndTest, NamesTheCompletionRingSignal) {
     const int prom_port = FreeLoopbackPort();
     std::string cfg = absl::StrCat(
         "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-        "rule_files:\n  - ", XSKIT_SOURCE_DIR, "/dashboards/rules/xskit-triage.rules.yml\n  - ",
-        XSKIT_SOURCE_DIR, "/dashboards/rules/xskit-recording.rules.yml\n"
+        "rule_files:\n  - ", testing::SourceDir(), "/dashboards/rules/xskit-triage.rules.yml\n  - ",
+        testing::SourceDir(), "/dashboards/rules/xskit-recording.rules.yml\n"
         "scrape_configs:\n");
     for (const auto& [job, rollout, other] :
          {std::tuple{"stable", "stable", canary.net().ns_a()}, std::tuple{"canary", "canary", baseline.net().ns_a()}})

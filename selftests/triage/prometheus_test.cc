@@ -33,6 +33,7 @@
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/http.h"
 #include "selftests/lib/netns.h"
+#include "selftests/lib/paths.h"
 
 namespace xskit::testing {
 namespace {
@@ -183,7 +184,7 @@ class TriagePrometheusTest : public ::testing::Test {
       skip_ = "prometheus/promtool missing (scripts/install-deps installs prometheus)";
       return;
     }
-    dir_ = absl::StrCat(XSKIT_BUILD_DIR, "/triage-test-", ::getpid());
+    dir_ = absl::StrCat(testing::BuildDir(), "/triage-test-", ::getpid());
     std::filesystem::create_directories(dir_ + "/tsdb");
     // Whole minutes, ending 10 minutes ago: inside retention, outside the head.
     const double now = std::floor(std::chrono::duration<double>(
@@ -208,8 +209,8 @@ class TriagePrometheusTest : public ::testing::Test {
                 absl::StrCat("--start=", static_cast<long>(t0_)), absl::StrCat("--end=", static_cast<long>(end_)),
                 absl::StrCat("--url=http://127.0.0.1:", port_), "--eval-interval=60s",
                 "--output-dir=" + dir_ + "/rules-blocks",
-                std::string(XSKIT_SOURCE_DIR) + "/dashboards/rules/xskit-triage.rules.yml",
-                std::string(XSKIT_SOURCE_DIR) + "/dashboards/rules/xskit-recording.rules.yml"});
+                std::string(testing::SourceDir()) + "/dashboards/rules/xskit-triage.rules.yml",
+                std::string(testing::SourceDir()) + "/dashboards/rules/xskit-recording.rules.yml"});
     std::ofstream(dir_ + "/rules-backfill.log") << r.output;
     if (r.status != 0) {
       error_ = "promtool create-blocks-from rules: " + r.output;
@@ -387,7 +388,7 @@ TEST_F(TriagePrometheusTest, TextReportAndBadSelector) {
 TEST(TriageTlsTest, BasicAuthAndTlsFromTheHttpConfig) {
   if (RunCmd({"sh", "-c", "command -v prometheus && command -v openssl && command -v curl"}).status != 0)
     XSKIT_SKIP("prometheus, openssl or curl missing (scripts/install-deps)");
-  const std::string dir = absl::StrCat(XSKIT_BUILD_DIR, "/triage-tls-", ::getpid());
+  const std::string dir = absl::StrCat(testing::BuildDir(), "/triage-tls-", ::getpid());
   std::filesystem::create_directories(dir + "/tsdb");
   CmdResult cert = RunCmd({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                            "-nodes", "-days", "1", "-subj", "/CN=xsk-triage-test", "-addext",
