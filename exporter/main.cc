@@ -84,8 +84,10 @@ int Run(const Flags& f) {
     // Without this, the first HTTPS request kills the process (civetweb_tls.h).
     if (absl::Status st = PrepareCivetwebTls(); !st.ok()) return Fail(st);
   }
-  if (absl::Status st = DropPrivileges({.keep_reopen_caps = f.reopen == "on-change", .user = f.user});
-      !st.ok())
+  // CAP_SYS_ADMIN and CAP_DAC_OVERRIDE go; CAP_BPF stays (permitted, raised
+  // around scrapes) only where bpf() itself needs it (lib/privileges.h).
+  const bool keep_bpf = BpfNeedsCapBpf();
+  if (absl::Status st = DropPrivileges({.keep_cap_bpf = keep_bpf, .user = f.user}); !st.ok())
     return Fail(st);
 
   std::vector<std::string> options = {"listening_ports", web && web->tls() ? listen + "s" : listen,
@@ -150,9 +152,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
   app.add_option("--reopen", f.reopen,
-                 "on-change: keep CAP_BPF, CAP_DAC_OVERRIDE and CAP_SYS_ADMIN permitted (not "
-                 "effective) to open pins of interfaces attached later; never: drop every "
-                 "capability after the first open")
+                 "on-change: open the pins of interfaces attached (or re-attached) after start, "
+                 "read-only as a member of the group xskit (no capability); never: export only "
+                 "what was pinned at start")
       ->check(CLI::IsMember({"on-change", "never"}))
       ->capture_default_str();
   app.add_option("--user", f.user, "switch to this user after opening the pins");

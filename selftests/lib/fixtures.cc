@@ -1,9 +1,18 @@
 #include "selftests/lib/fixtures.h"
 
+#include <filesystem>
+#include <system_error>
+
 #include "absl/strings/str_cat.h"
 
 namespace xskit::testing {
 
 std::string Bin(const std::string& relative) { return absl::StrCat(XSKIT_BUILD_DIR, "/", relative); }
+
+bool PinsLeft(const std::string& root) {
+  std::error_code ec;
+  if (!std::filesystem::exists(root, ec)) return false;
+  return !std::filesystem::is_empty(root, ec);
+}
 
 }  // namespace xskit::testing
