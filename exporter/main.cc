@@ -38,6 +38,7 @@ struct Flags {
   std::string reopen = "on-change";
   std::optional<std::string> user;
   int threads = 2;
+  bool make_pin_root = false;
   double socket_discovery = 30;
 };
 
@@ -55,6 +56,13 @@ int Run(const Flags& f) {
                       absl::StrCat("--web.listen-address ", f.listen, ": want HOST:PORT")));
   auto pins = PinLayout::Resolve(f.pin_root);
   if (!pins.ok()) return Fail(pins.status());
+  if (f.make_pin_root) {
+    // The unit's ExecStartPre=+ (as root): the pin root with the pin
+    // ownership (root:xskit 0750), so that the unprivileged exporter finds
+    // it at start even before the first attach.
+    if (absl::Status st = MakeDirs(pins->root()); !st.ok()) return Fail(st);
+    return 0;
+  }
   std::optional<WebConfig> web;
   if (f.web_config) {
     auto c = LoadWebConfig(*f.web_config);
@@ -158,6 +166,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"on-change", "never"}))
       ->capture_default_str();
   app.add_option("--user", f.user, "switch to this user after opening the pins");
+  app.add_flag("--make-pin-root", f.make_pin_root,
+               "create the pin root (root:xskit 0750) if missing and exit (the unit runs this "
+               "as root before starting the exporter)");
   app.add_option("--sockets.discovery-interval", f.socket_discovery,
                  "seconds between full passes over every process's files to find AF_XDP "
                  "sockets (0: every scrape); between them a scrape re-reads only the processes "

@@ -687,9 +687,9 @@ class PinGroup {
 // UMask=0077), the exporter as an unprivileged user in the group xskit with
 // exactly the capabilities of its unit. After start it holds no
 // CAP_SYS_ADMIN and no CAP_DAC_OVERRIDE, and CAP_BPF only where bpf() needs
-// it on this kernel (lib/privileges.h), never effective. It serves exact
-// counts and run-time stats, sees what was attached before it started and
-// attaches made later, re-opens the pins of a re-attach (a program swap and
+// it on this kernel (lib/privileges.h), never effective. Started before any
+// attach (the pin root made by its unit's ExecStartPre), it serves exact
+// counts and run-time stats of attaches made later, re-opens the pins of a re-attach (a program swap and
 // a detach + attach), and never holds a link: detach takes the program off.
 TEST_F(ExporterTest, UnitsPermissionModelLaterAttachesAppear) {
   if (RunCmd({"setpriv", "--help"}).status != 0) XSKIT_SKIP("setpriv (util-linux) missing");
@@ -711,29 +711,10 @@ TEST_F(ExporterTest, UnitsPermissionModelLaterAttachesAppear) {
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCmd(argv, netns);
   };
-  ASSERT_EQ(loader({"attach", pair_.dev_a()}, pair_.ns_a()).status, 0);
-  // The lock lives on the directory holding <root>, the mount itself: its
-  // mode is the system's, not changed by the loader.
-  struct stat mst {};
-  ASSERT_EQ(::stat(mnt.c_str(), &mst), 0);
-  EXPECT_EQ(mst.st_mode & 07777, 01700u) << "the loader changed the bpffs mount's mode";
-
-  // The ownership decided in docs/DESIGN.md ("Pin ownership"), despite umask 077.
-  const std::string dir = absl::StrCat(root, "/if/", pair_.ns_a(), ":", pair_.dev_a());
-  for (const auto& [path, mode, gid] :
-       std::vector<std::tuple<std::string, mode_t, gid_t>>{{root, 0750, group.gid()},
-                                                           {root + "/if", 0750, group.gid()},
-                                                           {dir, 0750, group.gid()},
-                                                           {dir + "/counters", 0640, group.gid()},
-                                                           {dir + "/steer_info", 0640, group.gid()},
-                                                           {dir + "/prog", 0640, group.gid()},
-                                                           {dir + "/link", 0600, 0}}) {
-    struct stat st {};
-    ASSERT_EQ(::stat(path.c_str(), &st), 0) << path;
-    EXPECT_EQ(st.st_mode & 07777, mode) << path;
-    EXPECT_EQ(st.st_gid, gid) << path;
-    EXPECT_EQ(st.st_uid, 0u) << path;
-  }
+  // The unit's ExecStartPre=+: the pin root, before any attach, so that the
+  // exporter started now (as the package's install does) finds it.
+  CmdResult made = RunCmd({Bin("exporter/xsk-exporter"), "--make-pin-root", "--pin-root", root});
+  ASSERT_EQ(made.status, 0) << made.output;
 
   // What the exporter may keep on this kernel, by the same probe it runs.
   const bool need_bpf = BpfNeedsCapBpf();
@@ -771,6 +752,30 @@ TEST_F(ExporterTest, UnitsPermissionModelLaterAttachesAppear) {
   expect_caps("after start");
   EXPECT_NE(ExporterLog().find(need_bpf ? "CAP_BPF kept" : "privileges dropped"), std::string::npos)
       << ExporterLog();
+
+  ASSERT_EQ(loader({"attach", pair_.dev_a()}, pair_.ns_a()).status, 0);
+  // The lock lives on the directory holding <root>, the mount itself: its
+  // mode is the system's, not changed by the loader.
+  struct stat mst {};
+  ASSERT_EQ(::stat(mnt.c_str(), &mst), 0);
+  EXPECT_EQ(mst.st_mode & 07777, 01700u) << "the loader changed the bpffs mount's mode";
+
+  // The ownership decided in docs/DESIGN.md ("Pin ownership"), despite umask 077.
+  const std::string dir = absl::StrCat(root, "/if/", pair_.ns_a(), ":", pair_.dev_a());
+  for (const auto& [path, mode, gid] :
+       std::vector<std::tuple<std::string, mode_t, gid_t>>{{root, 0750, group.gid()},
+                                                           {root + "/if", 0750, group.gid()},
+                                                           {dir, 0750, group.gid()},
+                                                           {dir + "/counters", 0640, group.gid()},
+                                                           {dir + "/steer_info", 0640, group.gid()},
+                                                           {dir + "/prog", 0640, group.gid()},
+                                                           {dir + "/link", 0600, 0}}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0) << path;
+    EXPECT_EQ(st.st_mode & 07777, mode) << path;
+    EXPECT_EQ(st.st_gid, gid) << path;
+    EXPECT_EQ(st.st_uid, 0u) << path;
+  }
 
   auto steer_line = [&](const std::string& ns, const std::string& dev) {
     return absl::StrCat("xsk_steer_info{ifname=\"", dev, "\",netns=\"", ns, "\"");
