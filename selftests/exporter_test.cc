@@ -718,6 +718,8 @@ TEST_F(ExporterTest, UnitsPermissionModelLaterAttachesAppear) {
 
   // What the exporter may keep on this kernel, by the same probe it runs.
   const bool need_bpf = BpfNeedsCapBpf();
+  RecordProperty("cap_bpf_kept", need_bpf ? "yes" : "no");
+  std::cerr << "bpf() needs CAP_BPF on this kernel: " << (need_bpf ? "yes" : "no") << "\n";
   constexpr uint64_t kCapDacOverride = 1ull << 1, kCapSysAdmin = 1ull << 21, kCapBpf = 1ull << 39;
 
   // xsk-exporter.service: DynamicUser (here nobody), SupplementaryGroups=xskit,
