@@ -12,7 +12,7 @@
  * root's and read-write only (docs/DESIGN.md, "Pin ownership"). It matches
  * the records to its attaches by the id of the pinned program. The iterator
  * is loaded once with privilege; a pass needs no capability on kernels where
- * bpf() is not gated (6.5+, lib/privileges.h).
+ * bpf() is not gated as a whole (lib/privileges.h).
  *
  * struct bpf_xdp_link (net/core/dev.c) and every field read here are CO-RE
  * reads; the layout is unchanged from 5.9 to 6.18. */

@@ -97,7 +97,8 @@ std::optional<std::vector<xsk_xdp_link_rec>> XskCollector::ReadLinks() const {
 std::vector<prometheus::MetricFamily> XskCollector::Collect() const {
   std::lock_guard<std::mutex> lock(mu_);
   // CAP_BPF into this thread's effective set for the scrape, where bpf()
-  // needs it (kernels before 6.5; lib/privileges.h); else a no-op.
+  // needs it (a kernel that gates every command; lib/privileges.h); else a
+  // no-op.
   RaisedPrivileges raised;
   auto start = std::chrono::steady_clock::now();
   std::vector<prometheus::MetricFamily> out;

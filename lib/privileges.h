@@ -8,9 +8,11 @@
 // 0700 bpffs mount (CAP_DAC_OVERRIDE). Afterwards it reads and re-opens pins
 // as a member of the group xskit: maps and programs are 0640 root:xskit and
 // opened read-only (BPF_F_RDONLY), the link pins are never opened. Reading
-// needs bpf() itself, which kernels before 6.5 gate as a whole behind
-// CAP_BPF when kernel.unprivileged_bpf_disabled is set (Debian's default);
-// 6.5 moved that check into map and program creation. BpfNeedsCapBpf()
+// needs bpf() itself, which older kernels gate as a whole behind CAP_BPF
+// when kernel.unprivileged_bpf_disabled is set (Debian's default): the check
+// sat at the top of every command (__sys_bpf; 6.1 as released); Debian 12's
+// 6.1.192 gates only BPF_MAP_CREATE and BPF_PROG_LOAD (measured), and 6.5
+// moved the check into map_create() and bpf_prog_load(). BpfNeedsCapBpf()
 // tells which case this is, by trying.
 //
 // So after start it drops everything: the bounding and ambient sets are
@@ -37,7 +39,7 @@ struct PrivilegeOptions {
 // lookups, BPF_OBJ_GET_INFO_BY_FD, iterator passes) needs CAP_BPF here:
 // issues one such command (a lookup on fd -1) with CAP_BPF and
 // CAP_SYS_ADMIN cleared from this thread's effective set. EPERM: bpf() is
-// gated (kernels before 6.5 with kernel.unprivileged_bpf_disabled set);
+// gated (a kernel without the fix above, with unprivileged_bpf_disabled set);
 // EBADF: the command reached the map lookup, so no capability is checked
 // before it. Never decided from the kernel version. Call single-threaded,
 // before DropPrivileges.
