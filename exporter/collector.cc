@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "exporter/families.h"
 #include "lib/log.h"
+#include "lib/privileges.h"
 
 #ifndef XSKIT_VERSION
 #define XSKIT_VERSION "unknown"
@@ -56,7 +57,17 @@ void XskCollector::Prime() {
     spdlog::warn("drop reason names unavailable ({}); reasons are exported as reason_<n>",
                  r.status().message());
   }
-  cache_.Refresh([this](const std::string& s, const std::string& m) { Error(s, m); });
+  if (auto links = XskLinksProg::Load(); links.ok()) {
+    links_prog_.emplace(std::move(*links));
+  } else {
+    Error("pins", absl::StrCat(links.status().message(),
+                               "; attaches whose link is pinned are taken as live"));
+  }
+  {
+    auto links = ReadLinks();
+    cache_.Refresh([this](const std::string& s, const std::string& m) { Error(s, m); },
+                   links ? &*links : nullptr);
+  }
   PrimeSockets();
   spdlog::info("opened {} interface(s), probes {}", cache_.ifaces().size(),
                cache_.probes() ? "pinned" : "not pinned");
@@ -73,11 +84,29 @@ void XskCollector::Error(const std::string& source, const std::string& message) 
   }
 }
 
+std::optional<std::vector<xsk_xdp_link_rec>> XskCollector::ReadLinks() const {
+  if (!links_prog_) return std::nullopt;
+  auto links = links_prog_->ReadXdpLinks();
+  if (!links.ok()) {
+    Error("pins", std::string(links.status().message()));
+    return std::nullopt;
+  }
+  return std::move(*links);
+}
+
 std::vector<prometheus::MetricFamily> XskCollector::Collect() const {
   std::lock_guard<std::mutex> lock(mu_);
+  // CAP_BPF into this thread's effective set for the scrape, where bpf()
+  // needs it (a kernel that gates every command; lib/privileges.h); else a
+  // no-op.
+  RaisedPrivileges raised;
   auto start = std::chrono::steady_clock::now();
   std::vector<prometheus::MetricFamily> out;
-  cache_.Refresh([this](const std::string& s, const std::string& m) { Error(s, m); });
+  {
+    auto links = ReadLinks();
+    cache_.Refresh([this](const std::string& s, const std::string& m) { Error(s, m); },
+                   links ? &*links : nullptr);
+  }
   CollectSteering(out);
   CollectProbes(out);
   CollectSockets(out);

@@ -16,6 +16,7 @@
 #include "exporter/pin_cache.h"
 #include "lib/drop_reasons.h"
 #include "lib/fd.h"
+#include "lib/xsk_links_prog.h"
 #include "lib/xsk_sockets_prog.h"
 #include "prometheus/collectable.h"
 
@@ -34,8 +35,9 @@ class XskCollector : public prometheus::Collectable {
   explicit XskCollector(const CollectorOptions& opts);
 
   // The privileged start: turns on the kernel's BPF run-time stats (held
-  // until destruction), reads drop-reason names from BTF and opens the pins
-  // once. Call before dropping privileges.
+  // until destruction), reads drop-reason names from BTF, loads the XDP link
+  // and AF_XDP socket iterators and opens the pins once. Call before
+  // dropping privileges.
   void Prime();
 
   std::vector<prometheus::MetricFamily> Collect() const override;
@@ -49,6 +51,9 @@ class XskCollector : public prometheus::Collectable {
   void CollectSteering(std::vector<prometheus::MetricFamily>& out) const;
   void CollectProbes(std::vector<prometheus::MetricFamily>& out) const;
   void CollectSelf(std::vector<prometheus::MetricFamily>& out, double seconds) const;
+  // One pass of the XDP link iterator for PinCache::Refresh (nullopt:
+  // unavailable, error counted).
+  std::optional<std::vector<xsk_xdp_link_rec>> ReadLinks() const;
   // socket_metrics.cc
   void PrimeSockets();
   void CollectSockets(std::vector<prometheus::MetricFamily>& out) const;
@@ -63,6 +68,7 @@ class XskCollector : public prometheus::Collectable {
   Fd stats_fd_;
   std::string kernel_, libbpf_;
   uint64_t self_netns_ = 0;
+  std::optional<XskLinksProg> links_prog_;      // the XDP link iterator (liveness)
   std::optional<XskSocketsProg> sockets_prog_;  // the AF_XDP socket iterator
   std::string sockets_reason_;                  // why it is not loaded
   struct CachedFacts {

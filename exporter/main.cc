@@ -38,6 +38,7 @@ struct Flags {
   std::string reopen = "on-change";
   std::optional<std::string> user;
   int threads = 2;
+  bool make_pin_root = false;
   double socket_discovery = 30;
 };
 
@@ -55,6 +56,13 @@ int Run(const Flags& f) {
                       absl::StrCat("--web.listen-address ", f.listen, ": want HOST:PORT")));
   auto pins = PinLayout::Resolve(f.pin_root);
   if (!pins.ok()) return Fail(pins.status());
+  if (f.make_pin_root) {
+    // The unit's ExecStartPre=+ (as root): the pin root with the pin
+    // ownership (root:xskit 0750), so that the unprivileged exporter finds
+    // it at start even before the first attach.
+    if (absl::Status st = MakeDirs(pins->root()); !st.ok()) return Fail(st);
+    return 0;
+  }
   std::optional<WebConfig> web;
   if (f.web_config) {
     auto c = LoadWebConfig(*f.web_config);
@@ -84,8 +92,10 @@ int Run(const Flags& f) {
     // Without this, the first HTTPS request kills the process (civetweb_tls.h).
     if (absl::Status st = PrepareCivetwebTls(); !st.ok()) return Fail(st);
   }
-  if (absl::Status st = DropPrivileges({.keep_reopen_caps = f.reopen == "on-change", .user = f.user});
-      !st.ok())
+  // CAP_SYS_ADMIN and CAP_DAC_OVERRIDE go; CAP_BPF stays (permitted, raised
+  // around scrapes) only where bpf() itself needs it (lib/privileges.h).
+  const bool keep_bpf = BpfNeedsCapBpf();
+  if (absl::Status st = DropPrivileges({.keep_cap_bpf = keep_bpf, .user = f.user}); !st.ok())
     return Fail(st);
 
   std::vector<std::string> options = {"listening_ports", web && web->tls() ? listen + "s" : listen,
@@ -145,12 +155,15 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
       ->capture_default_str();
   app.add_option("--reopen", f.reopen,
-                 "on-change: keep CAP_BPF, CAP_DAC_OVERRIDE and CAP_SYS_ADMIN permitted (not "
-                 "effective) to open pins of interfaces attached later; never: drop every "
-                 "capability after the first open")
+                 "on-change: open the pins of interfaces attached (or re-attached) after start, "
+                 "read-only as a member of the group xskit (no capability); never: export only "
+                 "what was pinned at start")
       ->check(CLI::IsMember({"on-change", "never"}))
       ->capture_default_str();
   app.add_option("--user", f.user, "switch to this user after opening the pins");
+  app.add_flag("--make-pin-root", f.make_pin_root,
+               "create the pin root (root:xskit 0750) if missing and exit (the unit runs this "
+               "as root before starting the exporter)");
   app.add_option("--sockets.discovery-interval", f.socket_discovery,
                  "seconds between full passes over every process's files to find AF_XDP "
                  "sockets (0: every scrape); between them a scrape re-reads only the processes "

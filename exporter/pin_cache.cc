@@ -12,7 +12,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "exporter/decoders.h"
-#include "lib/privileges.h"
 #include "lib/log.h"
 
 namespace xskit::exporter {
@@ -29,7 +28,7 @@ ino_t PinInode(const std::string& path, int* err) {
 
 }  // namespace
 
-void PinCache::Refresh(const ErrorSink& errors) {
+void PinCache::Refresh(const ErrorSink& errors, const std::vector<xsk_xdp_link_rec>* links) {
   // Opening is always allowed in the first Refresh (still privileged);
   // afterwards only with --reopen on-change.
   allow_open_ = !primed_ || may_reopen_;
@@ -58,7 +57,7 @@ void PinCache::Refresh(const ErrorSink& errors) {
   for (const auto& name : dirs) {
     std::unique_ptr<IfaceEntry> entry;
     if (auto it = old.find(name); it != old.end()) entry = std::move(it->second);
-    RefreshIface(name, entry, errors);
+    RefreshIface(name, entry, errors, links);
     if (entry) next.push_back(std::move(entry));
   }
   ifaces_ = std::move(next);  // interfaces whose pins went are dropped here
@@ -66,27 +65,32 @@ void PinCache::Refresh(const ErrorSink& errors) {
 }
 
 void PinCache::RefreshIface(const std::string& dir_name, std::unique_ptr<IfaceEntry>& entry,
-                            const ErrorSink& errors) {
+                            const ErrorSink& errors,
+                            const std::vector<xsk_xdp_link_rec>* links) {
   std::string dir = view_.IfaceDir(dir_name);
   // Identity of an attach: its directory's inode. xsk-loader pins into a
   // staging directory and renames it into place, so every attach has a new
-  // one, and stat() of it needs search permission on <root>/if only (the
-  // directory itself and the pins in it may be 0700/0600).
+  // one, and stat() of it needs search permission on <root>/if only.
   int err = 0;
   ino_t dir_ino = PinInode(dir, &err);
   if (err) {
     errors("pins", absl::StrCat("stat ", pins_.IfaceDir(dir_name), ": ", std::strerror(err)));
-    if (entry) entry->link = entry->steer->Link();
     return;  // cannot tell: keep what we have
   }
   if (dir_ino == 0) {  // detached
     entry.reset();
     return;
   }
-  bool changed = !entry || entry->dir_ino != dir_ino;
-  // A re-attach with another filter swaps the program on the same link and
-  // rewrites steer_info in place: the new program id says so.
-  if (!changed && entry->steer->Link().prog_id != entry->link.prog_id) changed = true;
+  // A re-attach with another filter swaps the program on the same link,
+  // rewrites steer_info in place and pins the new program over the old:
+  // the prog pin's inode says so.
+  ino_t prog_ino = PinInode(PinPath(dir, kPinProg), &err);
+  if (err) {
+    errors("pins", absl::StrCat("stat ", PinPath(pins_.IfaceDir(dir_name), kPinProg), ": ",
+                                std::strerror(err)));
+    return;
+  }
+  bool changed = !entry || entry->dir_ino != dir_ino || entry->prog_ino != prog_ino;
   if (changed) {
     if (!allow_open_) {
       // --reopen never: a new or re-attached interface shows up after a
@@ -95,48 +99,48 @@ void PinCache::RefreshIface(const std::string& dir_name, std::unique_ptr<IfaceEn
                                   "restart the exporter to export it"));
       entry.reset();
       return;
+    }
+    // Read-only, as a member of the group xskit: no capability.
+    auto opened = PinnedSteer::Open(dir, PinnedSteer::LinkHold::kReadOnly);
+    opens_++;
+    if (!opened.ok()) {
+      errors("steer_open", std::string(opened.status().message()));
+      entry.reset();
+      return;
+    }
+    entry = std::make_unique<IfaceEntry>();
+    entry->dir_name = dir_name;
+    entry->parts = ParseIfaceDirName(dir_name);
+    entry->steer = std::make_unique<PinnedSteer>(std::move(*opened));
+    entry->dir_ino = dir_ino;
+    entry->prog_ino = prog_ino;
+    if (auto prog = OpenPinnedProg(dir, &entry->prog_id); prog.ok()) {
+      entry->prog = std::move(*prog);
+    } else if (absl::IsNotFound(prog.status())) {
+      errors("prog_stats", absl::StrCat(pins_.IfaceDir(dir_name),
+                                        " has no prog pin (attached by an older xskit): no "
+                                        "run-time stats; re-attach to get them"));
     } else {
-      RaisedPrivileges raised;
-      auto opened = PinnedSteer::Open(dir, PinnedSteer::LinkHold::kHold);
-      opens_++;
-      if (!opened.ok()) {
-        errors("steer_open", std::string(opened.status().message()));
-        entry.reset();
-        return;
-      }
-      entry = std::make_unique<IfaceEntry>();
-      entry->dir_name = dir_name;
-      entry->parts = ParseIfaceDirName(dir_name);
-      entry->steer = std::make_unique<PinnedSteer>(std::move(*opened));
-      entry->dir_ino = dir_ino;
+      errors("prog_stats", std::string(prog.status().message()));
     }
   }
-  entry->link = entry->steer->Link();
-  RefreshProg(*entry, errors);
-}
-
-void PinCache::RefreshProg(IfaceEntry& e, const ErrorSink& errors) {
-  uint32_t want = e.live() ? e.link.prog_id : 0;
-  if (want == e.prog_id) return;
-  e.prog.reset();
-  e.prog_id = want;
-  e.prog_failed = false;
-  if (want == 0) return;
-  if (!allow_open_) {
-    e.prog_failed = true;
-    errors("prog_stats", absl::StrCat("program of ", e.dir_name,
-                                      " changed and --reopen never is set"));
+  // Liveness, without the link: the link pin is there (stat), and the XDP
+  // link running the pinned program sits on a device.
+  IfaceEntry& e = *entry;
+  e.link = PinnedSteer::LinkState{};
+  e.link.pinned = e.steer->Link().pinned;
+  e.link.prog_id = e.prog_id;
+  if (!e.link.pinned) return;
+  if (!links || e.prog_id == 0) {
+    e.link.ifindex = e.steer->info().ifindex;  // cannot tell: taken as live
     return;
   }
-  RaisedPrivileges raised;
-  int fd = bpf_prog_get_fd_by_id(want);
-  if (fd < 0) {
-    e.prog_failed = true;
-    errors("prog_stats", absl::StrCat("bpf_prog_get_fd_by_id(", want, ") for ", e.dir_name,
-                                      ": ", std::strerror(errno)));
-    return;
+  for (const auto& r : *links) {
+    if (r.prog_id != e.prog_id) continue;
+    e.link.link_id = r.link_id;
+    e.link.ifindex = r.ifindex;
+    if (r.ifindex != 0) break;  // a live one wins over a defunct one
   }
-  e.prog.reset(fd);
 }
 
 bool PinCache::RefreshRoot(const ErrorSink& errors) {
@@ -149,14 +153,17 @@ bool PinCache::RefreshRoot(const ErrorSink& errors) {
   // Opening is allowed at start, and later with --reopen on-change; with
   // --reopen never a <root> made after start stays unseen, like its pins.
   if (!allow_open_) return false;
-  int fd, err = 0;
-  {
-    RaisedPrivileges raised;
-    fd = ::open(pins_.root().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) err = errno;
-  }
+  // At start with privilege; later by path only (detach leaves <root>, so
+  // this is for a <root> made after start, which an unprivileged exporter
+  // cannot reach through the 0700 bpffs mount).
+  int fd = ::open(pins_.root().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) {
-    if (err != ENOENT)
+    int err = errno;
+    if (err == EACCES)
+      errors("pins", absl::StrCat("open ", pins_.root(), ": ", std::strerror(err),
+                                  " (it was made after xsk-exporter started, and the bpffs mount "
+                                  "is not searchable without privilege: restart xsk-exporter)"));
+    else if (err != ENOENT)
       errors("pins", absl::StrCat("open ", pins_.root(), ": ", std::strerror(err)));
     return false;
   }
@@ -182,8 +189,7 @@ void PinCache::RefreshProbes(const ErrorSink& errors) {
     errors("probes_open", "the probes were (re)attached after start and --reopen never is set");
     return;
   }
-  RaisedPrivileges raised;
-  auto opened = PinnedProbes::Open(dir);
+  auto opened = PinnedProbes::Open(dir, PinOpen::kReadOnly);
   opens_++;
   if (!opened.ok()) {
     errors("probes_open", std::string(opened.status().message()));

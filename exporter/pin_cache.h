@@ -1,15 +1,21 @@
 // The pins the exporter reads, opened once and kept: an interface's maps and
-// link (and its program, for run-time stats) are re-opened only when its
-// pins change (a re-attach makes a new pin directory) or its program is
-// swapped; the probe set likewise. Noticing a change needs nothing but
-// readdir/stat on bpffs; only re-opening needs privilege (lib/privileges.h).
+// program (for run-time stats) are re-opened only when its pins change (a
+// re-attach makes a new pin directory; a program swap a new prog pin); the
+// probe set likewise. Noticing a change needs readdir/stat on bpffs, and
+// re-opening needs read permission on the pins (the group xskit): maps and
+// programs are opened read-only (BPF_F_RDONLY) and the link pin never
+// (lib/privileges.h, docs/DESIGN.md "Pin ownership").
+//
+// Whether an attach is live (its device there, running the program) comes
+// from the XDP link iterator (lib/xsk_links_prog.h), matched by the pinned
+// program's id, not from the link.
 //
 // bpffs is mounted 0700 by systemd, so an unprivileged exporter cannot reach
 // <root> by its path. It holds a directory fd of <root>, opened with
-// privilege, and looks at the pins through /proc/self/fd/<fd>: below <root>
-// the group xskit may list and stat (docs/DESIGN.md, "Pin ownership"). When
-// the last detach removes <root>, the next scrape finds it again, with
-// privilege.
+// privilege at start, and looks at the pins through /proc/self/fd/<fd>:
+// below <root> the group xskit may list and stat. Detach leaves <root> in
+// place for this reason; a <root> made (or remade) after start is reached
+// by path only, i.e. where the exporter runs as root.
 #pragma once
 
 #include <sys/types.h>
@@ -23,6 +29,7 @@
 
 #include "lib/fd.h"
 #include "lib/pins.h"
+#include "lib/xsk_links_prog.h"
 #include "lib/xsk_probes_prog.h"
 #include "lib/xsk_steer_prog.h"
 
@@ -37,10 +44,12 @@ struct IfaceEntry {
   IfaceDirParts parts;  // ifname, netns ("" initial)
   std::unique_ptr<PinnedSteer> steer;
   ino_t dir_ino = 0;  // identity of the attach (see PinCache::RefreshIface)
-  PinnedSteer::LinkState link;  // as of the last Refresh
-  Fd prog;                      // the link's program, for BPF run-time stats
-  uint32_t prog_id = 0;
-  bool prog_failed = false;     // opening prog_id failed; not retried until it changes
+  ino_t prog_ino = 0;  // identity of the program (a swap pins a new one); 0: no prog pin
+  // As of the last Refresh: whether the link is pinned (stat only), and
+  // from the XDP link iterator the link running `prog` and its device.
+  PinnedSteer::LinkState link;
+  Fd prog;               // the pinned program (read-only), for BPF run-time stats
+  uint32_t prog_id = 0;  // its id; 0 without a prog pin
 
   // The device is there and the program attached to it.
   bool live() const { return link.pinned && link.ifindex != 0; }
@@ -55,7 +64,9 @@ class PinCache {
   // Brings the cache in line with the pins. The first call opens
   // everything; later ones re-open only what changed, and only when
   // re-opening is allowed (else a new interface is reported once).
-  void Refresh(const ErrorSink& errors);
+  // `links`: the XDP link iterator's pass (nullptr: unavailable, then an
+  // attach whose link is pinned counts as live).
+  void Refresh(const ErrorSink& errors, const std::vector<xsk_xdp_link_rec>* links);
 
   const std::vector<std::unique_ptr<IfaceEntry>>& ifaces() const { return ifaces_; }
   const PinnedProbes* probes() const { return probes_.get(); }
@@ -69,8 +80,7 @@ class PinCache {
 
  private:
   void RefreshIface(const std::string& dir_name, std::unique_ptr<IfaceEntry>& entry,
-                    const ErrorSink& errors);
-  void RefreshProg(IfaceEntry& e, const ErrorSink& errors);
+                    const ErrorSink& errors, const std::vector<xsk_xdp_link_rec>* links);
   void RefreshProbes(const ErrorSink& errors);
   // Opens (or re-opens, after <root> was removed) the directory fd of
   // <root>; false when there is none (nothing attached).

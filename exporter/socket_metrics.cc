@@ -29,7 +29,6 @@
 #include "absl/strings/str_cat.h"
 #include "exporter/collector.h"
 #include "exporter/families.h"
-#include "lib/privileges.h"
 #include "lib/iface_facts.h"
 
 namespace xskit::exporter {
@@ -74,7 +73,6 @@ void XskCollector::CollectSockets(std::vector<prometheus::MetricFamily>& out) co
 
   absl::StatusOr<std::vector<xsk_socket_rec>> recs;
   {
-    RaisedPrivileges raised;  // bpf() is gated before 6.5
     auto now = std::chrono::steady_clock::now();
     bool discover = !per_pid_pass_ || !last_discovery_ ||
                     now - *last_discovery_ >= std::chrono::duration<double>(socket_discovery_s_);

@@ -39,11 +39,6 @@ bool SameAttach(const xsk_steer_info& a, const xsk_steer_info& b) {
                      sizeof(xsk_steer_rule) * a.filter.nr_rules) == 0;
 }
 
-std::string Parent(const std::string& path) {
-  auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? "" : path.substr(0, slash);
-}
-
 // Detaches a foreign program attached through netlink (--force). One that
 // is held by someone else's bpf_link cannot be removed this way.
 absl::Status DetachForeign(const LinkState& link) {
@@ -344,7 +339,8 @@ absl::Status Detach(const std::string& ifname, const std::optional<std::string>&
       return ErrnoError(absl::StrCat("detach the XDP link of ", ifname, " (BPF_LINK_DETACH)"),
                         errno);
   }
-  return RemovePinDir(dir, Parent(pins.root()));
+  // <root> itself stays (lib/pins.h RemovePinDir).
+  return RemovePinDir(dir, pins.root());
 }
 
 }  // namespace xskit

@@ -193,7 +193,10 @@ absl::StatusOr<PinLock> PinLock::Acquire(const PinLayout& pins) {
   std::string parent = pins.root();
   auto slash = parent.find_last_of('/');
   parent = slash == std::string::npos || slash == 0 ? "/" : parent.substr(0, slash);
-  XSKIT_RETURN_IF_ERROR(MakeDirs(parent));
+  // Created with the pin ownership when missing; an existing parent (the
+  // bpffs mount itself, /sys/fs/bpf) is left as it is: its mode and sticky
+  // bit are the system's.
+  if (!Stat(parent)) XSKIT_RETURN_IF_ERROR(MakeDirs(parent));
   Fd fd(::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!fd.valid()) return ErrnoError(absl::StrCat("open ", parent, " (the pin lock)"), errno);
   if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
@@ -209,9 +212,10 @@ std::string PinPath(const std::string& dir, absl::string_view name) {
   return absl::StrCat(dir, "/", name);
 }
 
-absl::StatusOr<Fd> OpenPin(const std::string& dir, absl::string_view name) {
+absl::StatusOr<Fd> OpenPin(const std::string& dir, absl::string_view name, PinOpen mode) {
   std::string path = PinPath(dir, name);
-  int fd = bpf_obj_get(path.c_str());
+  LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = mode == PinOpen::kReadOnly ? static_cast<__u32>(BPF_F_RDONLY) : 0u);
+  int fd = bpf_obj_get_opts(path.c_str(), &opts);
   if (fd < 0) return ErrnoError(absl::StrCat("open pin ", path), errno);
   return Fd(fd);
 }
@@ -234,8 +238,8 @@ std::string BpfObjectKind(int fd) {
 }
 
 absl::StatusOr<Fd> OpenPinnedMap(const std::string& dir, absl::string_view name,
-                                 const MapShape& want, uint32_t* entries) {
-  XSKIT_ASSIGN_OR_RETURN(Fd fd, OpenPin(dir, name));
+                                 const MapShape& want, uint32_t* entries, PinOpen mode) {
+  XSKIT_ASSIGN_OR_RETURN(Fd fd, OpenPin(dir, name, mode));
   const std::string path = PinPath(dir, name);
   std::string kind = BpfObjectKind(fd.get());
   if (kind != "bpf-map")

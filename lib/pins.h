@@ -1,7 +1,7 @@
 // The pin layout (docs/DESIGN.md), decided once and used by the loader, the
 // socket helper, the exporter and the tests:
 //
-//   <root>/if/<dir>/{link,xsks_map,counters,steer_info}
+//   <root>/if/<dir>/{link,prog,xsks_map,counters,steer_info}
 //   <root>/probes/...
 //   <root>/if/:staging-<pid>-<dir>/   an attach in progress
 //
@@ -88,8 +88,15 @@ class PinLock {
 // "<dir>/<name>": a pin inside a program's directory.
 std::string PinPath(const std::string& dir, absl::string_view name);
 
+// How a pin is opened. Readers that only read (the exporter) open maps and
+// programs read-only (BPF_OBJ_GET with BPF_F_RDONLY): the kernel then checks
+// read permission only, so the group xskit suffices (docs/DESIGN.md, "Pin
+// ownership"), and the fd cannot write the map. Links open only read-write.
+enum class PinOpen { kReadWrite, kReadOnly };
+
 // bpf_obj_get() of <dir>/<name>, with the path in the error.
-absl::StatusOr<Fd> OpenPin(const std::string& dir, absl::string_view name);
+absl::StatusOr<Fd> OpenPin(const std::string& dir, absl::string_view name,
+                           PinOpen mode = PinOpen::kReadWrite);
 
 // What a pinned map must be before xskit reads it: its type, key and value
 // sizes, and a range of max_entries.
@@ -108,7 +115,8 @@ absl::Status ForeignPin(const std::string& path, absl::string_view why);
 // OpenPin() of a map, refused (kForeignPin) unless it has `want`'s shape;
 // *entries (if given) gets its max_entries.
 absl::StatusOr<Fd> OpenPinnedMap(const std::string& dir, absl::string_view name,
-                                 const MapShape& want, uint32_t* entries = nullptr);
+                                 const MapShape& want, uint32_t* entries = nullptr,
+                                 PinOpen mode = PinOpen::kReadWrite);
 
 // The kind of BPF object behind an fd: "bpf-map", "bpf-prog", "bpf-link"
 // (the anon inode's name), "" when it is none of them.
@@ -125,11 +133,12 @@ absl::Status ReadPinnedInfo(int fd, const std::string& dir, absl::string_view pi
 absl::Status CheckInfoVersion(const std::string& dir, absl::string_view pin, uint32_t got,
                               uint32_t want);
 
-// Pin ownership (docs/DESIGN.md, "Pin ownership"): directories and maps
-// belong to root and the group `xskit` (kPinGroup) when it exists, whatever
-// the umask: directories 0750, maps 0640 (the group reads, e.g. the
-// exporter); links stay 0600 root (opening one is read-write, and a link fd
-// can detach the program). Without the group, the group is root's.
+// Pin ownership (docs/DESIGN.md, "Pin ownership"): directories, maps and
+// programs belong to root and the group `xskit` (kPinGroup) when it exists,
+// whatever the umask: directories 0750, maps and programs 0640 (the group
+// opens them read-only, e.g. the exporter); links stay 0600 root (opening
+// one is read-write, and a link fd can detach the program). Without the
+// group, the group is root's.
 inline constexpr const char* kPinGroup = "xskit";
 enum class PinAccess { kGroupReads, kOwnerOnly };
 // chown root:<group> and chmod as above; `path` is a directory or a pin.
@@ -144,7 +153,9 @@ absl::Status PinFd(int fd, const std::string& path, PinAccess access = PinAccess
 absl::Status MakeDirs(const std::string& dir);
 
 // Unpins every entry of `dir` and removes it (and empty parents up to, not
-// including, `stop_at`). Missing is fine.
+// including, `stop_at`). Missing is fine. Detach passes <root>: the pin
+// root stays once made (an unprivileged exporter holds it open and cannot
+// find a new one through the 0700 bpffs mount, docs/DESIGN.md).
 absl::Status RemovePinDir(const std::string& dir, const std::string& stop_at = "");
 
 }  // namespace xskit

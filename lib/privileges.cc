@@ -1,5 +1,6 @@
 #include "lib/privileges.h"
 
+#include <bpf/bpf.h>
 #include <grp.h>
 #include <linux/capability.h>
 #include <pwd.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include "absl/strings/str_format.h"
 #include "lib/errors.h"
@@ -19,8 +21,6 @@ namespace {
 #ifndef CAP_BPF
 #define CAP_BPF 39
 #endif
-
-constexpr int kReopenCaps[] = {CAP_BPF, CAP_DAC_OVERRIDE, CAP_SYS_ADMIN};
 
 struct CapSets {
   uint64_t effective = 0, permitted = 0, inheritable = 0;
@@ -51,12 +51,6 @@ absl::Status SetCaps(const CapSets& s) {
 
 uint64_t Bit(int cap) { return uint64_t{1} << cap; }
 
-uint64_t ReopenMask() {
-  uint64_t m = 0;
-  for (int c : kReopenCaps) m |= Bit(c);
-  return m;
-}
-
 bool g_kept = false;  // set once by DropPrivileges, read by RaisedPrivileges
 
 }  // namespace
@@ -64,7 +58,7 @@ bool g_kept = false;  // set once by DropPrivileges, read by RaisedPrivileges
 absl::Status DropPrivileges(const PrivilegeOptions& opts) {
   CapSets cur;
   XSKIT_RETURN_IF_ERROR(GetCaps(&cur));
-  uint64_t keep = opts.keep_reopen_caps ? (cur.permitted & ReopenMask()) : 0;
+  uint64_t keep = opts.keep_cap_bpf ? (cur.permitted & Bit(CAP_BPF)) : 0;
 
   // Bounding set: nothing beyond what is kept (needs CAP_SETPCAP, which a
   // process started without it does not have: then the set is already as
@@ -96,8 +90,25 @@ absl::Status DropPrivileges(const PrivilegeOptions& opts) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return ErrnoError("prctl(NO_NEW_PRIVS)", errno);
   g_kept = keep != 0;
   spdlog::info("privileges dropped: uid {} {}{}", getuid(), CapabilitySummary(),
-               g_kept ? " (re-open capabilities kept in the permitted set only)" : "");
+               g_kept ? " (CAP_BPF kept in the permitted set only: bpf() needs it here)" : "");
   return absl::OkStatus();
+}
+
+bool BpfNeedsCapBpf() {
+  CapSets cur;
+  if (!GetCaps(&cur).ok()) return true;
+  CapSets probe = cur;
+  probe.effective &= ~(Bit(CAP_BPF) | Bit(CAP_SYS_ADMIN));  // bpf_capable() is either
+  if (!SetCaps(probe).ok()) return true;
+  uint32_t key = 0;
+  uint64_t value = 0;
+  int rc = bpf_map_lookup_elem(-1, &key, &value);
+  int err = errno;
+  (void)SetCaps(cur);
+  bool gated = rc != 0 && err == EPERM;
+  spdlog::debug("bpf() without CAP_BPF: {} ({})", rc == 0 ? "ok" : std::strerror(err),
+                gated ? "gated: CAP_BPF is needed" : "not gated");
+  return gated;
 }
 
 RaisedPrivileges::RaisedPrivileges() {

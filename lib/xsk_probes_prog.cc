@@ -595,9 +595,8 @@ absl::Status DetachProbes(const PinLayout& pins) {
   if (::stat(pins.ProbesDir().c_str(), &st) != 0)
     return Error(ExitCode::kNotAttached,
                  absl::StrCat("no probes pinned under ", pins.ProbesDir()));
-  // Empty parents go too: the last thing detached leaves bpffs clean.
-  std::string root_parent = pins.root().substr(0, pins.root().find_last_of('/'));
-  return RemovePinDir(pins.ProbesDir(), root_parent);
+  // <root> stays, empty (lib/pins.h RemovePinDir).
+  return RemovePinDir(pins.ProbesDir(), pins.root());
 }
 
 }  // namespace xskit

@@ -112,7 +112,10 @@ class XskProbesProg {
 // Read access to the pinned probe set.
 class PinnedProbes {
  public:
-  static absl::StatusOr<PinnedProbes> Open(const std::string& dir);
+  // kReadOnly: the maps read-only (BPF_F_RDONLY; the exporter, as a member
+  // of the group xskit). Links are never opened.
+  static absl::StatusOr<PinnedProbes> Open(const std::string& dir,
+                                           PinOpen mode = PinOpen::kReadWrite);
 
   const xsk_probes_info& info() const { return info_; }
   const std::string& dir() const { return dir_; }

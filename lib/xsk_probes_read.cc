@@ -24,34 +24,34 @@ void AddU64(uint64_t& a, const uint64_t& b) { a += b; }
 
 // ---------------------------------------------------------- PinnedProbes
 
-absl::StatusOr<PinnedProbes> PinnedProbes::Open(const std::string& dir) {
+absl::StatusOr<PinnedProbes> PinnedProbes::Open(const std::string& dir, PinOpen mode) {
   PinnedProbes p;
   p.dir_ = dir;
   // Every pin is checked before use (bpf/xsk_probes_maps.bpf.h): a foreign
   // map must not be read into the fixed structs below.
   constexpr uint32_t kPH = BPF_MAP_TYPE_PERCPU_HASH, kPA = BPF_MAP_TYPE_PERCPU_ARRAY;
   XSKIT_ASSIGN_OR_RETURN(p.info_map_, OpenPinnedMap(dir, kPinProbesInfo,
-                                                    {BPF_MAP_TYPE_ARRAY, 4, sizeof(xsk_probes_info), 1, 1}));
+                                                    {BPF_MAP_TYPE_ARRAY, 4, sizeof(xsk_probes_info), 1, 1}, nullptr, mode));
   XSKIT_RETURN_IF_ERROR(ReadPinnedInfo(p.info_map_.get(), dir, kPinProbesInfo, &p.info_));
   XSKIT_RETURN_IF_ERROR(
       CheckInfoVersion(dir, kPinProbesInfo, p.info_.version, XSK_PROBES_INFO_VERSION));
   XSKIT_ASSIGN_OR_RETURN(p.tx_, OpenPinnedMap(dir, kPinTxStats,
-                                              {kPH, sizeof(xsk_probes_qkey), sizeof(xsk_probes_tx), 1, 4096}));
+                                              {kPH, sizeof(xsk_probes_qkey), sizeof(xsk_probes_tx), 1, 4096}, nullptr, mode));
   XSKIT_ASSIGN_OR_RETURN(p.tx_errors_, OpenPinnedMap(dir, kPinTxErrors,
-                                                     {kPH, sizeof(xsk_probes_err_key), 8, 1, 4096}));
+                                                     {kPH, sizeof(xsk_probes_err_key), 8, 1, 4096}, nullptr, mode));
   XSKIT_ASSIGN_OR_RETURN(p.drops_, OpenPinnedMap(dir, kPinDrops,
-                                                 {kPH, sizeof(xsk_probes_drop_key), 8, 1, 8192}));
+                                                 {kPH, sizeof(xsk_probes_drop_key), 8, 1, 8192}, nullptr, mode));
   XSKIT_ASSIGN_OR_RETURN(p.drop_slots_,
                          OpenPinnedMap(dir, kPinDropSlots,
                                        {kPA, 4, sizeof(xsk_probes_drop_slot), XSK_PROBES_DROP_SLOTS,
-                                        XSK_PROBES_DROP_SLOTS}));
+                                        XSK_PROBES_DROP_SLOTS}, nullptr, mode));
   XSKIT_ASSIGN_OR_RETURN(p.xdp_errors_, OpenPinnedMap(dir, kPinXdpErrors,
-                                                      {kPH, sizeof(xsk_probes_xdp_key), 8, 1, 1024}));
+                                                      {kPH, sizeof(xsk_probes_xdp_key), 8, 1, 1024}, nullptr, mode));
   XSKIT_ASSIGN_OR_RETURN(p.alloc_, OpenPinnedMap(dir, kPinAllocStats,
-                                                 {kPA, 4, sizeof(xsk_probes_alloc), 1, 1}));
+                                                 {kPA, 4, sizeof(xsk_probes_alloc), 1, 1}, nullptr, mode));
   XSKIT_ASSIGN_OR_RETURN(p.latency_, OpenPinnedMap(dir, kPinLatency,
                                                    {kPH, sizeof(xsk_probes_qkey),
-                                                    sizeof(xsk_probes_latency), 1, 1024}));
+                                                    sizeof(xsk_probes_latency), 1, 1024}, nullptr, mode));
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d))
       if (absl::StartsWith(e->d_name, "link_")) p.links_++;

@@ -5,6 +5,8 @@
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 
@@ -86,27 +88,31 @@ void SetQueueInMask(xsk_steer_info& info, uint32_t queue) {
 absl::StatusOr<PinnedSteer> PinnedSteer::Open(const std::string& dir, LinkHold hold) {
   PinnedSteer p;
   p.dir_ = dir;
+  p.read_only_ = hold == LinkHold::kReadOnly;
+  const PinOpen mode = p.read_only_ ? PinOpen::kReadOnly : PinOpen::kReadWrite;
   // Every pin is checked before use (a foreign or older map at a pin path
   // must not be read into fixed structs or size buffers).
   XSKIT_ASSIGN_OR_RETURN(
-      p.info_map_, OpenPinnedMap(dir, kPinInfo, {BPF_MAP_TYPE_ARRAY, 4, sizeof(xsk_steer_info), 1, 1}));
+      p.info_map_, OpenPinnedMap(dir, kPinInfo, {BPF_MAP_TYPE_ARRAY, 4, sizeof(xsk_steer_info), 1, 1},
+                                 nullptr, mode));
   XSKIT_RETURN_IF_ERROR(ReadPinnedInfo(p.info_map_.get(), dir, kPinInfo, &p.info_));
   XSKIT_RETURN_IF_ERROR(CheckInfoVersion(dir, kPinInfo, p.info_.version, XSK_STEER_INFO_VERSION));
   uint32_t xsk_entries = 0, counter_entries = 0;
   XSKIT_ASSIGN_OR_RETURN(p.xsks_map_, OpenPinnedMap(dir, kPinXsksMap,
                                                     {BPF_MAP_TYPE_XSKMAP, 4, 4, 1, XSK_STEER_MAX_QUEUES},
-                                                    &xsk_entries));
+                                                    &xsk_entries, mode));
   XSKIT_ASSIGN_OR_RETURN(p.counters_,
                          OpenPinnedMap(dir, kPinCounters,
                                        {BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(xsk_steer_counters), 1,
                                         XSK_STEER_MAX_QUEUES},
-                                       &counter_entries));
+                                       &counter_entries, mode));
   if (p.info_.nr_queues > xsk_entries || p.info_.nr_queues > counter_entries)
     return ForeignPin(PinPath(dir, kPinInfo),
                       absl::StrCat("nr_queues ", p.info_.nr_queues, " beyond the ", xsk_entries,
                                    "/", counter_entries, " entries of its maps"));
   if (p.info_.filter.nr_rules > XSK_STEER_MAX_RULES)
     return ForeignPin(PinPath(dir, kPinInfo), absl::StrCat(p.info_.filter.nr_rules, " filter rules"));
+  if (p.read_only_) return p;  // the link is root's: not opened
   // The link is checked too, and kept only when asked for.
   Fd link(bpf_obj_get(PinPath(dir, kPinLink).c_str()));
   if (link.valid() && !IsBpfLinkKind(BpfObjectKind(link.get())))
@@ -118,6 +124,11 @@ absl::StatusOr<PinnedSteer> PinnedSteer::Open(const std::string& dir, LinkHold h
 
 PinnedSteer::LinkState PinnedSteer::Link() const {
   LinkState s;
+  if (read_only_) {
+    struct stat st {};
+    s.pinned = ::stat(PinPath(dir_, kPinLink).c_str(), &st) == 0;
+    return s;
+  }
   Fd transient;
   int fd = link_.get();
   if (!link_.valid()) {
@@ -176,6 +187,28 @@ absl::Status PinnedSteer::UnregisterSocket(uint32_t queue) const {
   if (bpf_map_delete_elem(xsks_map_.get(), &queue) != 0 && errno != ENOENT)
     return ErrnoError(absl::StrCat("unregister queue ", queue), errno);
   return absl::OkStatus();
+}
+
+absl::StatusOr<Fd> OpenPinnedProg(const std::string& dir, uint32_t* id) {
+  const std::string path = PinPath(dir, kPinProg);
+  LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
+  Fd fd(bpf_obj_get_opts(path.c_str(), &opts));
+  if (!fd.valid()) {
+    if (errno == ENOENT) return absl::NotFoundError(absl::StrCat(path, ": no such pin"));
+    return ErrnoError(absl::StrCat("open pin ", path), errno);
+  }
+  std::string kind = BpfObjectKind(fd.get());
+  if (kind != "bpf-prog")
+    return ForeignPin(path, absl::StrCat("a ", kind.empty() ? "non-BPF object" : kind,
+                                         " where the program belongs"));
+  bpf_prog_info info{};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0)
+    return ErrnoError(absl::StrCat("read the program info of ", path), errno);
+  if (info.type != BPF_PROG_TYPE_XDP)
+    return ForeignPin(path, absl::StrCat("program type ", info.type, ", xskit's is XDP"));
+  if (id) *id = info.id;
+  return fd;
 }
 
 std::string CurrentIfname(const PinnedSteer& pinned, uint64_t netns_ino) {
@@ -305,6 +338,7 @@ absl::Status XskSteerProg::Attach() {
 }
 
 absl::Status XskSteerProg::PinMaps(const std::string& dir) const {
+  XSKIT_RETURN_IF_ERROR(PinFd(prog_fd(), PinPath(dir, kPinProg)));
   XSKIT_RETURN_IF_ERROR(PinFd(bpf_map__fd(skel_->maps.xsks_map), PinPath(dir, kPinXsksMap)));
   XSKIT_RETURN_IF_ERROR(PinFd(bpf_map__fd(skel_->maps.counters), PinPath(dir, kPinCounters)));
   return PinFd(bpf_map__fd(skel_->maps.steer_info), PinPath(dir, kPinInfo));
@@ -318,8 +352,22 @@ absl::Status XskSteerProg::PinLink(const std::string& dir) const {
 absl::Status XskSteerProg::ReplaceIn(const PinnedSteer& pinned) const {
   Fd link(bpf_obj_get(PinPath(pinned.dir(), kPinLink).c_str()));
   if (!link.valid()) return ErrnoError("open pinned link", errno);
-  if (bpf_link_update(link.get(), prog_fd(), nullptr) != 0)
-    return ErrnoError("swap the program of the pinned link (bpf_link_update)", errno);
+  // The new program's pin is staged beside the old one and renamed over it
+  // once the link runs it (bpffs names cannot hold '.'; ':' never starts a
+  // pin name of xskit's).
+  const std::string staged = PinPath(pinned.dir(), absl::StrCat(":", kPinProg, "-", ::getpid()));
+  ::unlink(staged.c_str());
+  XSKIT_RETURN_IF_ERROR(PinFd(prog_fd(), staged));
+  if (bpf_link_update(link.get(), prog_fd(), nullptr) != 0) {
+    int err = errno;
+    ::unlink(staged.c_str());
+    return ErrnoError("swap the program of the pinned link (bpf_link_update)", err);
+  }
+  if (::rename(staged.c_str(), PinPath(pinned.dir(), kPinProg).c_str()) != 0) {
+    int err = errno;
+    ::unlink(staged.c_str());
+    return ErrnoError(absl::StrCat("rename ", staged, " -> ", PinPath(pinned.dir(), kPinProg)), err);
+  }
   // The info map is the old attach's; rewrite it with the new settings.
   Fd info(bpf_obj_get(PinPath(pinned.dir(), kPinInfo).c_str()));
   uint32_t key = 0;

@@ -26,6 +26,9 @@ static_assert(sizeof(xsk_steer_info) == 224, "xsk_steer_info layout");
 
 // Pin names inside an interface's directory.
 inline constexpr const char* kPinLink = "link";
+// The program the link runs (0640 root:xskit, lib/pins.h): readers open it
+// read-only for its run-time stats and id, never the link.
+inline constexpr const char* kPinProg = "prog";
 inline constexpr const char* kPinXsksMap = "xsks_map";
 inline constexpr const char* kPinCounters = "counters";
 inline constexpr const char* kPinInfo = "steer_info";
@@ -42,9 +45,11 @@ class PinnedSteer {
  public:
   // Whether the reader keeps the link fd. Holding it keeps the bpf_link
   // object alive (not the attachment: detach uses BPF_LINK_DETACH), so
-  // readers that need only the maps (the socket helper) do not; the
-  // exporter does, to read liveness at every scrape without privilege.
-  enum class LinkHold { kNone, kHold };
+  // readers that need only the maps (the socket helper) do not.
+  // kReadOnly (the exporter): the maps are opened read-only (BPF_F_RDONLY,
+  // the group xskit may) and the link pin is not opened at all (it is
+  // root's); Link() then says only whether it is pinned.
+  enum class LinkHold { kNone, kHold, kReadOnly };
   static absl::StatusOr<PinnedSteer> Open(const std::string& dir,
                                           LinkHold hold = LinkHold::kNone);
 
@@ -54,7 +59,8 @@ class PinnedSteer {
   int counters_fd() const { return counters_.get(); }
 
   // The pinned link and what it says: alive while attached to a device.
-  // Without LinkHold::kHold the pin is opened for the call only.
+  // Without LinkHold::kHold the pin is opened for the call only; with
+  // kReadOnly it is only stat()ed (pinned, no ids).
   struct LinkState {
     bool pinned = false;
     uint32_t link_id = 0;
@@ -77,7 +83,13 @@ class PinnedSteer {
   std::string dir_;
   xsk_steer_info info_{};
   Fd xsks_map_, counters_, info_map_, link_;
+  bool read_only_ = false;
 };
+
+// The pinned program of an attach (<dir>/prog), opened read-only and
+// checked to be an XDP program; *id gets its id. NotFound when the attach
+// has no prog pin (made by an xskit before the pin existed).
+absl::StatusOr<Fd> OpenPinnedProg(const std::string& dir, uint32_t* id = nullptr);
 
 // The rename rule (docs/DESIGN.md, "Renamed interfaces"): pins follow the
 // device, not its name. The current name of the device a pin directory's
@@ -104,14 +116,15 @@ class XskSteerProg {
   // owned here until Pin() hands it to bpffs.
   absl::Status Attach();
 
-  // Pins the maps into `dir`.
+  // Pins the maps and the program (kPinProg) into `dir`.
   absl::Status PinMaps(const std::string& dir) const;
   // Pins the link into `dir`: the commit point of an attach. Until then the
   // link lives only in this process, so a crash detaches it.
   absl::Status PinLink(const std::string& dir) const;
 
-  // Swaps the program of an existing pinned link atomically and rewrites
-  // the info entry.
+  // Swaps the program of an existing pinned link atomically, rewrites the
+  // info entry and replaces the prog pin (renamed over, so readers see the
+  // old program or the new one).
   absl::Status ReplaceIn(const PinnedSteer& pinned) const;
 
   // For tests and benchmarks on an unattached program.

@@ -215,7 +215,7 @@ std::vector<std::string> DpServer::socket_paths() const {
 
 absl::Status DpServer::DropPrivileges() {
   // Nothing is needed any more: the fds are open, the sockets bound.
-  return xskit::DropPrivileges({.keep_reopen_caps = false, .user = opts_.user});
+  return xskit::DropPrivileges({.keep_cap_bpf = false, .user = opts_.user});
 }
 
 void DpServer::Accept(const Listener& l) {

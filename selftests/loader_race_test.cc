@@ -102,7 +102,7 @@ TEST_F(LoaderRaceTest, RoundsOfConcurrentAttachesAndAttachRacingDetach) {
     EXPECT_EQ(ExpectConsistent(when + ", attach raced the last detach"), 1);
     EXPECT_EQ(RunLoader(root_.path(), one_.ns_a(), {"detach", one_.dev_a()}).status, 0);
     EXPECT_EQ(ExpectConsistent(when + ", all detached"), 0);
-    EXPECT_FALSE(std::filesystem::exists(root_.path())) << when << ": pins left";
+    EXPECT_FALSE(testing::PinsLeft(root_.path())) << when << ": pins left";
     if (HasFailure()) break;
   }
 }

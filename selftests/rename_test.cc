@@ -81,7 +81,7 @@ TEST_F(RenameTest, PinsFollowARenamedDevice) {
   EXPECT_TRUE(HasXdp(old_name, pair_.ns_a())) << "detach of one took the other";
   EXPECT_EQ(Loader({"detach", old_name}).status, 0);
   EXPECT_FALSE(HasXdp(old_name, pair_.ns_a()));
-  EXPECT_FALSE(std::filesystem::exists(root_.path()));
+  EXPECT_FALSE(testing::PinsLeft(root_.path()));
 }
 
 TEST_F(RenameTest, RenamedBeforeDetachIsDetachedByTheNewName) {
@@ -91,7 +91,7 @@ TEST_F(RenameTest, RenamedBeforeDetachIsDetachedByTheNewName) {
   CmdResult d = Loader({"detach", new_name});
   EXPECT_EQ(d.status, 0) << d.output;
   EXPECT_FALSE(HasXdp(new_name, pair_.ns_a()));
-  EXPECT_FALSE(std::filesystem::exists(root_.path()));
+  EXPECT_FALSE(testing::PinsLeft(root_.path()));
 }
 
 TEST_F(RenameTest, MovedToAnotherNamespaceOrDeleted) {
@@ -130,7 +130,7 @@ TEST_F(RenameTest, MovedToAnotherNamespaceOrDeleted) {
   ASSERT_FALSE(g["interfaces"].empty()) << gone.output;
   EXPECT_FALSE(g["interfaces"][0]["attached"].get<bool>()) << gone.output;
   EXPECT_EQ(Loader({"detach", peer}, pair_.ns_b()).status, 0);
-  EXPECT_FALSE(std::filesystem::exists(root_.path()));
+  EXPECT_FALSE(testing::PinsLeft(root_.path()));
 }
 
 }  // namespace

@@ -93,7 +93,7 @@ TEST_F(SteerNetnsTest, MatchingToSocketRestToStackAndDetachLeavesNothing) {
   CmdResult d = Loader({"detach", pair_.dev_a()});
   EXPECT_EQ(d.status, 0) << d.output;
   EXPECT_FALSE(LinkHasXdp()) << "ip link still shows XDP after detach";
-  EXPECT_FALSE(std::filesystem::exists(root_.path())) << "pins left under " << root_.path();
+  EXPECT_FALSE(testing::PinsLeft(root_.path())) << "pins left under " << root_.path();
 }
 
 TEST_F(SteerNetnsTest, QueueWithoutSocketPassesEverythingToTheStack) {
@@ -238,7 +238,7 @@ TEST_F(SteerNetnsTest, CrashMidAttachLeavesTheOldState) {
     EXPECT_EQ(ok.status, 0) << fp << ": " << ok.output;
     EXPECT_TRUE(LinkHasXdp());
     EXPECT_EQ(Loader({"detach", pair_.dev_a()}).status, 0);
-    EXPECT_FALSE(std::filesystem::exists(root_.path())) << fp << ": leftovers after detach";
+    EXPECT_FALSE(testing::PinsLeft(root_.path())) << fp << ": leftovers after detach";
   }
 }
 

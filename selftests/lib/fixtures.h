@@ -23,6 +23,11 @@ namespace xskit::testing {
 using TestPinRoot = sandbox::ScratchPinRoot;
 using sandbox::EnsureBpffs;
 
+// Pins (or directories) left under a pin root: detach keeps <root> itself,
+// empty (docs/DESIGN.md, "Pin ownership"), so "clean" is an empty or absent
+// root.
+bool PinsLeft(const std::string& root);
+
 // Absolute path of a binary in the build tree, e.g. Bin("loader/xsk-loader").
 std::string Bin(const std::string& relative);
 
