@@ -134,5 +134,59 @@ TEST_F(IgbProbesTest, ZerocopyTxDriverBatchesAndCompletionsAreExact) {
   EXPECT_EQ(z.wakeups_sendmsg, kCalls) << "igb leaves the Tx need_wakeup set: every sendto wakes it";
 }
 
+// Zero-copy Rx: the driver fills its Rx ring from the socket's fill ring
+// (xp_alloc_batch). A socket whose fill ring holds F buffers and is never
+// refilled: the bind's refill takes all F (a short take: igb asks for its
+// whole ring), the refills after the frames arrive find it empty, and the
+// driver never obtains more than F buffers. All frames go to the socket
+// (no --match, and RSS on queue 0 alone), so no buffer comes back to the
+// pool by an XDP_PASS: obtained buffers == F == frames the socket received.
+TEST_F(IgbProbesTest, ZerocopyRxFillTakesNeverExceedTheFillRing) {
+  constexpr uint32_t kFill = 16;
+  constexpr int kFrames = 64;
+  if (RunningKernelSeries() < KernelSeries(6, 14))
+    XSKIT_SKIP(absl::StrCat("igb has AF_XDP zero-copy from 6.14; this is ", RunningKernelRelease()));
+  if (ModeOf(XSK_PROBES_SIG_ZC_RX_FILL) != XSK_PROBES_MODE_FENTRY)
+    XSKIT_SKIP("the zero-copy fill signal needs fentry (probe mode: " +
+               std::string(ProbeModeName(ModeOf(XSK_PROBES_SIG_ZC_RX_FILL))) + ")");
+  ASSERT_TRUE(Ethtool(net_->ns_a(), {"-X", net_->dev_a(), "equal", "1"})) << "RSS onto queue 0";
+  absl::Cleanup rss = [&] {
+    Ethtool(net_->ns_a(), {"-X", net_->dev_a(), "default"});
+    WaitForCarrier(net_->ns_a(), net_->dev_a());
+  };
+  TestPinRoot steer_root("zcrx");
+  CmdResult a = RunLoader(steer_root.path(), net_->ns_a(),
+                          {"attach", net_->dev_a(), "--mode", "native", "--zerocopy", "--no-probes"});
+  ASSERT_EQ(a.status, 0) << a.output;
+  absl::Cleanup detach = [&] { RunLoader(steer_root.path(), net_->ns_a(), {"detach", net_->dev_a()}); };
+  ASSERT_TRUE(WaitForCarrier(net_->ns_a(), net_->dev_a()));
+  const xsk_probes_zc z0 = Zc(where_, 0);
+  std::unique_ptr<XskSocket> s;
+  InNetns(net_->ns_a(), [&] {
+    XskSocket::Options opts;
+    opts.fill_size = kFill;
+    opts.pin_root = steer_root.path();
+    auto r = XskSocket::Open(net_->dev_a(), 0, opts);
+    ASSERT_TRUE(r.ok()) << r.status();
+    s = std::move(*r);
+  });
+  ASSERT_TRUE(s);
+  auto zc = s->IsZerocopy();
+  ASSERT_TRUE(zc.ok() && *zc) << "the socket bound in zero-copy mode";
+  ASSERT_TRUE(WaitForCarrier(net_->ns_a(), net_->dev_a()) && WaitForCarrier(net_->ns_b(), net_->dev_b()));
+  SendPaced(net_->ns_b(), net_->dev_b(), UdpFrames(*net_, kFrames, 4791));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const xsk_probes_zc z = Delta(z0, Zc(where_, 0));
+  std::printf("  zc q0 rx: takes %llu, wanted %llu, obtained %llu, short %llu, empty %llu\n",
+              (unsigned long long)z.rx_alloc_calls, (unsigned long long)z.rx_alloc_wanted,
+              (unsigned long long)z.rx_alloc_frames, (unsigned long long)z.rx_alloc_short,
+              (unsigned long long)z.rx_alloc_empty);
+  EXPECT_EQ(z.rx_alloc_frames, kFill) << "the driver obtained every buffer of the fill ring, no more";
+  EXPECT_GT(z.rx_alloc_wanted, uint64_t{kFill}) << "igb asks for its whole Rx ring";
+  EXPECT_GE(z.rx_alloc_short, 1u) << "the bind's refill came back short";
+  EXPECT_GE(z.rx_alloc_empty, 1u) << "the refills after the frames found the fill ring empty";
+  EXPECT_EQ(ReceiveAll(*s, kFill), uint64_t{kFill}) << "every buffer taken carried a frame to the socket";
+}
+
 }  // namespace
 }  // namespace xskit::testing
