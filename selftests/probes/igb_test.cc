@@ -4,6 +4,7 @@
 // synchronously as veth does: descriptors per sendmsg, linear skbs and the
 // CQ-full cause, exactly.
 #include "lib/driver_table.h"
+#include "nlohmann/json.hpp"
 #include "selftests/lib/nic_pair.h"
 #include "selftests/probes/fixture.h"
 
@@ -132,6 +133,20 @@ TEST_F(IgbProbesTest, ZerocopyTxDriverBatchesAndCompletionsAreExact) {
   EXPECT_EQ(z.wakeups_sendmsg, z.sendmsg_need_wakeup)
       << "a zero-copy sendto wakes the driver exactly when it finds need_wakeup set";
   EXPECT_EQ(z.wakeups_sendmsg, kCalls) << "igb leaves the Tx need_wakeup set: every sendto wakes it";
+
+  // `xsk-loader status --json` renders the same row (the one snapshot).
+  const xsk_probes_zc now = Zc(where_, 0);
+  CmdResult st = RunLoader(root_->path(), "", {"status", "--json"});
+  ASSERT_EQ(st.status, 0) << st.output;
+  nlohmann::json j = nlohmann::json::parse(st.output, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << st.output;
+  const nlohmann::json* row = nullptr;
+  for (const auto& e : j["probes"]["zc"])
+    if (e["netns_ino"] == where_.netns_ino && e["ifindex"] == where_.ifindex && e["queue"] == 0) row = &e;
+  ASSERT_NE(row, nullptr) << "status --json lists the zero-copy row: " << j["probes"].dump();
+  EXPECT_EQ((*row)["tx_descs"].get<uint64_t>(), now.tx_descs) << "status: driver descriptors";
+  EXPECT_EQ((*row)["completions"].get<uint64_t>(), now.completions) << "status: completions";
+  EXPECT_EQ((*row)["wakeups_sendmsg"].get<uint64_t>(), now.wakeups_sendmsg) << "status: wakeups";
 }
 
 // Zero-copy Rx: the driver fills its Rx ring from the socket's fill ring
