@@ -193,7 +193,8 @@ absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts, const LoadAll& load
   // parses the kernel's BTF and runs the verifier again, about a second
   // under qemu's TCG. Otherwise one trial per candidate says which.
   std::vector<Variant> candidates;
-  for (Variant v : {kTxFentry, kPollFentry, kBusyFentry, kAllocFentry, kBulkFentry, kNapiFentry})
+  for (Variant v : {kTxFentry, kPollFentry, kBusyFentry, kAllocFentry, kBulkFentry, kNapiFentry,
+                    kZcTxFentry, kZcCompFentry, kZcRxFentry})
     if (allowed(v)) candidates.push_back(v);
   if (opts.latency && allowed(kLatFentry)) candidates.push_back(kLatFentry);
   if (opts.drops == DropsMode::kInterfaces && allowed(kDropsBtf)) candidates.push_back(kDropsBtf);
