@@ -6,7 +6,8 @@
  * load (lib/xsk_probes_prog.cc):
  *   fentry mode      fentry/fexit on xsk_sendmsg, xsk_poll, __dev_direct_xmit,
  *                    sock_alloc_send_pskb, kmem_cache_alloc_bulk(_noprof),
- *                    napi_build_skb, xsk_destruct_skb
+ *                    napi_build_skb, xsk_destruct_skb; the zero-copy
+ *                    driver side (xsk_probes_zc.bpf.h)
  *   tracepoint mode  syscalls:sys_{enter,exit}_{sendto,sendmsg}
  *   both             tp_btf/kfree_skb (or skb:kfree_skb), xdp_redirect_err,
  *                    xdp_exception
@@ -20,16 +21,18 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "xsk_probes_maps.bpf.h"
+#include "xsk_probes_zc.bpf.h"
 
 /* ------------------------------------------------- sendmsg entry / exit */
 
-static __always_inline void tx_enter(struct sock *sk, __u32 flags)
+static __always_inline void tx_enter(struct sock *sk, __u32 flags, bool dontwait)
 {
 	struct xdp_sock *xs = (struct xdp_sock *)sk;
 	struct xsk_queue *tx = BPF_CORE_READ(xs, tx);
 	struct call_state st = {};
 	__u64 tid = bpf_get_current_pid_tgid();
 
+	zc_count_call(xs, flags, dontwait);
 	if (!tx || !BPF_CORE_READ(xs, dev))
 		return;
 	st.sk = (__u64)sk;
@@ -143,9 +146,9 @@ static __always_inline void tx_exit(long ret)
 
 /* fentry mode: the socket layer itself (sendto, sendmsg, sendmmsg, io_uring). */
 SEC("fentry/xsk_sendmsg")
-int BPF_PROG(fentry_xsk_sendmsg, struct socket *sock)
+int BPF_PROG(fentry_xsk_sendmsg, struct socket *sock, struct msghdr *m)
 {
-	tx_enter(BPF_CORE_READ(sock, sk), 0);
+	tx_enter(BPF_CORE_READ(sock, sk), 0, BPF_CORE_READ(m, msg_flags) & MSG_DONTWAIT);
 	return 0;
 }
 
@@ -160,7 +163,7 @@ int BPF_PROG(fexit_xsk_sendmsg, struct socket *sock, struct msghdr *m, size_t le
 SEC("fentry/xsk_poll")
 int BPF_PROG(fentry_xsk_poll, struct file *file, struct socket *sock)
 {
-	tx_enter(BPF_CORE_READ(sock, sk), CALL_POLL);
+	tx_enter(BPF_CORE_READ(sock, sk), CALL_POLL, true);
 	return 0;
 }
 
@@ -209,25 +212,26 @@ static __always_inline struct sock *fd_to_xsk(__u64 fd)
 	return sk;
 }
 
-static __always_inline void sys_enter(struct sys_enter_ctx *ctx)
+/* `flags`: sendto's 4th argument, sendmsg's 3rd (the msg_flags sendmsg sees). */
+static __always_inline void sys_enter(struct sys_enter_ctx *ctx, __u64 flags)
 {
 	struct sock *sk = fd_to_xsk(ctx->args[0]);
 
 	if (sk)
-		tx_enter(sk, 0);
+		tx_enter(sk, 0, flags & MSG_DONTWAIT);
 }
 
 SEC("tracepoint/syscalls/sys_enter_sendto")
 int tp_enter_sendto(struct sys_enter_ctx *ctx)
 {
-	sys_enter(ctx);
+	sys_enter(ctx, ctx->args[3]);
 	return 0;
 }
 
 SEC("tracepoint/syscalls/sys_enter_sendmsg")
 int tp_enter_sendmsg(struct sys_enter_ctx *ctx)
 {
-	sys_enter(ctx);
+	sys_enter(ctx, ctx->args[2]);
 	return 0;
 }
 

@@ -122,6 +122,30 @@ struct xsk_probes_latency {
 	__u64 sum_ns;
 };
 
+/* Value of `zc_stats` (per-CPU hash, key xsk_probes_qkey): the zero-copy
+ * path. The driver side is keyed by the buffer pool's netdev and queue_id
+ * (the driver's calls into the AF_XDP core, fentry only); the wakeup and
+ * need_wakeup counts by the socket's, at sendmsg/poll. */
+struct xsk_probes_zc {
+	__u64 tx_batches;  /* driver Tx batches: xsk_tx_peek_release_desc_batch calls,
+			    * or xsk_tx_release after descriptors taken one by one
+			    * with xsk_tx_peek_desc */
+	__u64 tx_descs;    /* descriptors those batches took from the Tx ring */
+	__u64 tx_hist[XSK_PROBES_BATCH_BUCKETS]; /* per batch, buckets as `hist` */
+	__u64 completion_calls; /* xsk_tx_completed calls */
+	__u64 completions;      /* descriptors they completed */
+	__u64 wakeups_sendmsg;  /* driver wakeups (ndo_xsk_wakeup) from sendmsg */
+	__u64 wakeups_poll;     /* driver wakeups from poll() */
+	__u64 sendmsg_need_wakeup;    /* sendmsg calls that found the Tx need_wakeup set */
+	__u64 sendmsg_no_need_wakeup; /* ... found it clear (a zero-copy call then does nothing) */
+	__u64 rx_alloc_calls;  /* fill ring takes: xp_alloc_batch (drivers' refills) and
+				* xp_alloc (one buffer: drivers, and copy-mode Rx per frame) */
+	__u64 rx_alloc_wanted; /* buffers asked for */
+	__u64 rx_alloc_frames; /* buffers obtained */
+	__u64 rx_alloc_short;  /* takes that got fewer than asked (the fill ring ran short) */
+	__u64 rx_alloc_empty;  /* takes that got none (the fill ring was empty) */
+};
+
 /* The signals, each with the mode that measures it. */
 enum xsk_probes_signal {
 	XSK_PROBES_SIG_BATCH = 0,        /* descriptors per sendmsg */
@@ -137,7 +161,12 @@ enum xsk_probes_signal {
 	XSK_PROBES_SIG_ALLOC_FAIL = 10,  /* skb allocation failures */
 	XSK_PROBES_SIG_BULK_ALLOC = 11,  /* kmem_cache_alloc_bulk */
 	XSK_PROBES_SIG_NAPI_BUILD = 12,  /* napi_build_skb */
-	XSK_PROBES_NR_SIGNALS = 13,
+	XSK_PROBES_SIG_ZC_TX_BATCH = 13,   /* descriptors per driver Tx batch (zero-copy) */
+	XSK_PROBES_SIG_ZC_COMPLETIONS = 14, /* descriptors per xsk_tx_completed call */
+	XSK_PROBES_SIG_ZC_WAKEUPS = 15,    /* driver wakeups from sendmsg/poll */
+	XSK_PROBES_SIG_NEED_WAKEUP = 16,   /* the Tx need_wakeup flag at sendmsg */
+	XSK_PROBES_SIG_ZC_RX_FILL = 17,    /* fill ring takes: buffers per refill, short/empty */
+	XSK_PROBES_NR_SIGNALS = 18,
 };
 
 enum xsk_probes_mode {
@@ -163,6 +192,7 @@ struct xsk_probes_info {
 	struct xsk_probes_signal_info signals[XSK_PROBES_NR_SIGNALS];
 };
 
-#define XSK_PROBES_INFO_VERSION 1
+/* 2: zc_stats and the zero-copy signals (13-17). */
+#define XSK_PROBES_INFO_VERSION 2
 
 #endif /* XSKIT_XSK_PROBES_H */

@@ -171,9 +171,90 @@ void XskCollector::CollectProbes(std::vector<prometheus::MetricFamily>& out) con
       allocs.Add({{"path", "napi_cache"}}, snap.alloc->napi_build_skb);
   }
 
+  // ---- the zero-copy path (driver side, wakeups, need_wakeup)
+  FamilyBuilder zc_batches("xsk_zc_tx_batches_total",
+                           "Zero-copy Tx batches the driver took from the Tx ring (NAPI polls "
+                           "included that found none).",
+                           MetricType::Counter);
+  FamilyBuilder zc_descs("xsk_zc_tx_descriptors_total",
+                         "Tx descriptors the driver took in those batches.", MetricType::Counter);
+  FamilyBuilder zc_per_batch("xsk_zc_tx_descriptors_per_batch",
+                             "Descriptors one driver Tx batch took.", MetricType::Histogram);
+  FamilyBuilder zc_comp_calls("xsk_zc_tx_completion_calls_total",
+                              "xsk_tx_completed calls by the driver.", MetricType::Counter);
+  FamilyBuilder zc_comps("xsk_zc_tx_completions_total",
+                         "Tx descriptors the driver completed.", MetricType::Counter);
+  FamilyBuilder zc_wakeups("xsk_zc_driver_wakeups_total",
+                           "Driver wakeups (ndo_xsk_wakeup) of zero-copy sockets, by the call "
+                           "that woke it.",
+                           MetricType::Counter);
+  FamilyBuilder need_wakeup("xsk_tx_sendmsg_need_wakeup_calls_total",
+                            "Non-blocking sendmsg calls by the Tx need_wakeup flag they found.",
+                            MetricType::Counter);
+  FamilyBuilder fill_takes("xsk_zc_fill_takes_total",
+                           "Buffer takes from the fill ring (driver refills; copy-mode Rx one "
+                           "per frame).",
+                           MetricType::Counter);
+  FamilyBuilder fill_wanted("xsk_zc_fill_buffers_wanted_total",
+                            "Buffers those takes asked for.", MetricType::Counter);
+  FamilyBuilder fill_got("xsk_zc_fill_buffers_total", "Buffers those takes obtained.",
+                         MetricType::Counter);
+  FamilyBuilder fill_short("xsk_zc_fill_short_takes_total",
+                           "Fill ring takes that obtained fewer buffers than asked.",
+                           MetricType::Counter);
+  FamilyBuilder fill_empty("xsk_zc_fill_empty_takes_total",
+                           "Fill ring takes that obtained none (the fill ring was empty).",
+                           MetricType::Counter);
+  const bool zc_tx_on = snap.Has(XSK_PROBES_SIG_ZC_TX_BATCH);
+  const bool zc_comp_on = snap.Has(XSK_PROBES_SIG_ZC_COMPLETIONS);
+  const bool zc_wake_on = snap.Has(XSK_PROBES_SIG_ZC_WAKEUPS);
+  const bool poll_on = snap.Has(XSK_PROBES_SIG_POLL_TX);
+  const bool nw_on = snap.Has(XSK_PROBES_SIG_NEED_WAKEUP);
+  const bool fill_on = snap.Has(XSK_PROBES_SIG_ZC_RX_FILL);
+  for (const auto& r : snap.zc) {
+    const xsk_probes_zc& v = r.zc;
+    Labels q = Queue(r.site, r.queue);
+    if (zc_tx_on && v.tx_batches) {
+      zc_batches.Add(q, v.tx_batches);
+      zc_descs.Add(q, v.tx_descs);
+      std::vector<uint64_t> per(v.tx_hist, v.tx_hist + XSK_PROBES_BATCH_BUCKETS - 1);
+      zc_per_batch.AddHistogram(q, batch_bounds, per, v.tx_hist[XSK_PROBES_BATCH_BUCKETS - 1],
+                                static_cast<double>(v.tx_descs));
+    }
+    if (zc_comp_on && v.completion_calls) {
+      zc_comp_calls.Add(q, v.completion_calls);
+      zc_comps.Add(q, v.completions);
+    }
+    if (zc_wake_on && (v.wakeups_sendmsg || v.wakeups_poll)) {
+      Labels s = q, p = q;
+      s.push_back({"call", "sendmsg"});
+      zc_wakeups.Add(s, v.wakeups_sendmsg);
+      if (poll_on) {
+        p.push_back({"call", "poll"});
+        zc_wakeups.Add(p, v.wakeups_poll);
+      }
+    }
+    if (nw_on && (v.sendmsg_need_wakeup || v.sendmsg_no_need_wakeup)) {
+      Labels set = q, clear = q;
+      set.push_back({"need_wakeup", "set"});
+      clear.push_back({"need_wakeup", "clear"});
+      need_wakeup.Add(set, v.sendmsg_need_wakeup);
+      need_wakeup.Add(clear, v.sendmsg_no_need_wakeup);
+    }
+    if (fill_on && v.rx_alloc_calls) {
+      fill_takes.Add(q, v.rx_alloc_calls);
+      fill_wanted.Add(q, v.rx_alloc_wanted);
+      fill_got.Add(q, v.rx_alloc_frames);
+      fill_short.Add(q, v.rx_alloc_short);
+      fill_empty.Add(q, v.rx_alloc_empty);
+    }
+  }
+
   for (FamilyBuilder* f : {&calls, &descs, &empty, &batch, &outstanding, &errors, &latency,
                            &skbs, &alloc_fail, &allocs, &drops, &redirect, &exceptions,
-                           &coverage})
+                           &zc_batches, &zc_descs, &zc_per_batch, &zc_comp_calls, &zc_comps,
+                           &zc_wakeups, &need_wakeup, &fill_takes, &fill_wanted, &fill_got,
+                           &fill_short, &fill_empty, &coverage})
     f->MoveTo(out);
 }
 

@@ -107,6 +107,7 @@ ProbeSnapshot ProbeSnapshot::Filter(const std::function<bool(const ProbeSite&)>&
   prune(out.drops);
   prune(out.xdp_errors);
   prune(out.latency);
+  prune(out.zc);
   return out;
 }
 
@@ -165,6 +166,30 @@ ProbeSnapshot ProbeSnapshot::Delta(const ProbeSnapshot& b) const {
       r.latency.sum_ns = Since(r.latency.sum_ns, it->second->sum_ns);
     }
   }
+  {
+    std::map<std::tuple<SiteKey, uint32_t>, const xsk_probes_zc*> prev;
+    for (const auto& r : b.zc) prev[{KeyOf(r.site), r.queue}] = &r.zc;
+    for (auto& r : d.zc) {
+      auto it = prev.find({KeyOf(r.site), r.queue});
+      if (it == prev.end()) continue;
+      const xsk_probes_zc& p = *it->second;
+      xsk_probes_zc& z = r.zc;
+      z.tx_batches = Since(z.tx_batches, p.tx_batches);
+      z.tx_descs = Since(z.tx_descs, p.tx_descs);
+      for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++) z.tx_hist[i] = Since(z.tx_hist[i], p.tx_hist[i]);
+      z.completion_calls = Since(z.completion_calls, p.completion_calls);
+      z.completions = Since(z.completions, p.completions);
+      z.wakeups_sendmsg = Since(z.wakeups_sendmsg, p.wakeups_sendmsg);
+      z.wakeups_poll = Since(z.wakeups_poll, p.wakeups_poll);
+      z.sendmsg_need_wakeup = Since(z.sendmsg_need_wakeup, p.sendmsg_need_wakeup);
+      z.sendmsg_no_need_wakeup = Since(z.sendmsg_no_need_wakeup, p.sendmsg_no_need_wakeup);
+      z.rx_alloc_calls = Since(z.rx_alloc_calls, p.rx_alloc_calls);
+      z.rx_alloc_wanted = Since(z.rx_alloc_wanted, p.rx_alloc_wanted);
+      z.rx_alloc_frames = Since(z.rx_alloc_frames, p.rx_alloc_frames);
+      z.rx_alloc_short = Since(z.rx_alloc_short, p.rx_alloc_short);
+      z.rx_alloc_empty = Since(z.rx_alloc_empty, p.rx_alloc_empty);
+    }
+  }
   if (d.alloc && b.alloc) {
     d.alloc->bulk_calls = Since(d.alloc->bulk_calls, b.alloc->bulk_calls);
     d.alloc->bulk_objs = Since(d.alloc->bulk_objs, b.alloc->bulk_objs);
@@ -216,6 +241,11 @@ ProbeSnapshot ReadProbeSnapshot(const PinnedProbes& p, const SiteResolver& sites
       s.latency.push_back({sites.Resolve(k.netns_ino, k.ifindex), k.queue, v});
   } else {
     failed(kPinLatency, rows.status());
+  }
+  if (auto rows = p.ReadZc(); rows.ok()) {
+    for (const auto& [k, v] : *rows) s.zc.push_back({sites.Resolve(k.netns_ino, k.ifindex), k.queue, v});
+  } else {
+    failed(kPinZcStats, rows.status());
   }
   if (auto a = p.ReadAlloc(); a.ok())
     s.alloc = *a;

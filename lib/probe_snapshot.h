@@ -99,6 +99,14 @@ struct ProbeLatencyRow {
   xsk_probes_latency latency{};
 };
 
+// The zero-copy path of one interface queue (driver side by the pool's
+// netdev and queue; wakeups and need_wakeup by the socket's).
+struct ProbeZcRow {
+  ProbeSite site;
+  uint32_t queue = 0;
+  xsk_probes_zc zc{};
+};
+
 struct ProbeSnapshot {
   bool attached = false;
   std::string why_not;  // when not attached: why (not pinned, unreadable)
@@ -112,6 +120,7 @@ struct ProbeSnapshot {
   std::vector<ProbeDropRow> drops;
   std::vector<ProbeXdpErrorRow> xdp_errors;
   std::vector<ProbeLatencyRow> latency;
+  std::vector<ProbeZcRow> zc;
   std::optional<xsk_probes_alloc> alloc;
   // Maps that could not be read: (pin name, message).
   std::vector<std::pair<std::string, std::string>> read_errors;

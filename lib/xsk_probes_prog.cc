@@ -38,7 +38,8 @@ namespace {
 enum Variant {
   kTxFentry, kTxTracepoint, kPollFentry, kBusyFentry, kAllocFentry, kBulkFentry,
   kNapiFentry, kLatFentry, kDropsBtf, kDropsTracepoint, kDropsReasonsBtf,
-  kDropsReasonsTracepoint, kXdpBtf, kXdpTracepoint, kNrVariants,
+  kDropsReasonsTracepoint, kXdpBtf, kXdpTracepoint, kZcTxFentry, kZcCompFentry, kZcRxFentry,
+  kNrVariants,
 };
 
 struct VariantDef {
@@ -64,6 +65,10 @@ const VariantDef& Def(Variant v) {
       {"drops-reasons/tracepoint", XSK_PROBES_MODE_TRACEPOINT, {}},
       {"xdp/tp_btf", XSK_PROBES_MODE_TP_BTF, {}},
       {"xdp/tracepoint", XSK_PROBES_MODE_TRACEPOINT, {}},
+      {"zc-tx/fentry", XSK_PROBES_MODE_FENTRY,
+       {"xsk_tx_peek_release_desc_batch", "xsk_tx_peek_desc", "xsk_tx_release"}},
+      {"zc-completions/fentry", XSK_PROBES_MODE_FENTRY, {"xsk_tx_completed"}},
+      {"zc-rx/fentry", XSK_PROBES_MODE_FENTRY, {"xp_alloc_batch", "xp_alloc"}},
   };
   return defs[v];
 }
@@ -89,6 +94,10 @@ std::vector<bpf_program*> ProgsOf(xsk_probes* s, Variant v, const std::string& b
     case kDropsReasonsTracepoint: return {p.tp_kfree_skb_reasons};
     case kXdpBtf: return {p.btf_xdp_redirect_err, p.btf_xdp_exception};
     case kXdpTracepoint: return {p.tp_xdp_redirect_err, p.tp_xdp_exception};
+    case kZcTxFentry:
+      return {p.zc_tx_batch_enter, p.zc_tx_batch_exit, p.zc_tx_peek_desc, p.zc_tx_release};
+    case kZcCompFentry: return {p.zc_tx_completed};
+    case kZcRxFentry: return {p.zc_rx_batch_enter, p.zc_rx_batch_exit, p.zc_rx_alloc};
     default: return {};
   }
 }
@@ -184,7 +193,8 @@ absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts, const LoadAll& load
   // parses the kernel's BTF and runs the verifier again, about a second
   // under qemu's TCG. Otherwise one trial per candidate says which.
   std::vector<Variant> candidates;
-  for (Variant v : {kTxFentry, kPollFentry, kBusyFentry, kAllocFentry, kBulkFentry, kNapiFentry})
+  for (Variant v : {kTxFentry, kPollFentry, kBusyFentry, kAllocFentry, kBulkFentry, kNapiFentry,
+                    kZcTxFentry, kZcCompFentry, kZcRxFentry})
     if (allowed(v)) candidates.push_back(v);
   if (opts.latency && allowed(kLatFentry)) candidates.push_back(kLatFentry);
   if (opts.drops == DropsMode::kInterfaces && allowed(kDropsBtf)) candidates.push_back(kDropsBtf);
@@ -220,7 +230,8 @@ absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts, const LoadAll& load
   } else {
     r.enabled.push_back(kTxTracepoint);
   }
-  for (Variant v : {kPollFentry, kBusyFentry, kAllocFentry, kBulkFentry, kNapiFentry})
+  for (Variant v : {kPollFentry, kBusyFentry, kAllocFentry, kBulkFentry, kNapiFentry, kZcTxFentry,
+                    kZcCompFentry, kZcRxFentry})
     if (trial(v)) r.enabled.push_back(v);
   if (opts.latency) {
     if (trial(kLatFentry)) r.enabled.push_back(kLatFentry);
@@ -253,6 +264,48 @@ bool Has(const Resolution& r, Variant v) {
 void SetSignal(std::vector<SignalMode>& out, xsk_probes_signal s, uint32_t mode,
                std::string reason) {
   out[s] = SignalMode{s, mode, std::move(reason)};
+}
+
+// The zero-copy path. The driver-side signals need fentry on the AF_XDP
+// core's driver API; without it the socket counters (xsk_socket_*_total:
+// fill_ring_empty, rx_dropped, tx_ring_empty) are the zero-copy signals.
+void ZeroCopySignals(const Resolution& r, uint32_t tx_mode, std::vector<SignalMode>& out) {
+  auto without = [](const std::string& why) {
+    return absl::StrCat("needs fentry on the AF_XDP core's driver API (", why,
+                        "); without it the socket inventory's counters (xsk_socket_*_total: "
+                        "fill_ring_empty, rx_dropped, rx_ring_full, tx_ring_empty) are the "
+                        "zero-copy signals");
+  };
+  if (Has(r, kZcTxFentry))
+    SetSignal(out, XSK_PROBES_SIG_ZC_TX_BATCH, XSK_PROBES_MODE_FENTRY,
+              "fexit xsk_tx_peek_release_desc_batch; xsk_tx_peek_desc up to xsk_tx_release "
+              "(drivers taking descriptors one by one); by the pool's netdev and queue");
+  else
+    SetSignal(out, XSK_PROBES_SIG_ZC_TX_BATCH, XSK_PROBES_MODE_UNAVAILABLE,
+              without(r.why[kZcTxFentry]));
+  if (Has(r, kZcCompFentry))
+    SetSignal(out, XSK_PROBES_SIG_ZC_COMPLETIONS, XSK_PROBES_MODE_FENTRY,
+              "fentry xsk_tx_completed(pool, nb_entries)");
+  else
+    SetSignal(out, XSK_PROBES_SIG_ZC_COMPLETIONS, XSK_PROBES_MODE_UNAVAILABLE,
+              without(r.why[kZcCompFentry]));
+  if (Has(r, kZcRxFentry))
+    SetSignal(out, XSK_PROBES_SIG_ZC_RX_FILL, XSK_PROBES_MODE_FENTRY,
+              "fexit xp_alloc_batch (xsk_buff_alloc_batch) and xp_alloc (xsk_buff_alloc; "
+              "copy-mode Rx takes one per frame): buffers asked/obtained, short and empty takes");
+  else
+    SetSignal(out, XSK_PROBES_SIG_ZC_RX_FILL, XSK_PROBES_MODE_UNAVAILABLE,
+              without(r.why[kZcRxFentry]));
+  const bool poll = Has(r, kPollFentry);
+  SetSignal(out, XSK_PROBES_SIG_NEED_WAKEUP, tx_mode,
+            "pool->cached_need_wakeup & XDP_WAKEUP_TX at each non-blocking sendmsg entry");
+  SetSignal(out, XSK_PROBES_SIG_ZC_WAKEUPS, tx_mode,
+            absl::StrCat("xsk_wakeup is inlined (not in BTF): counted where the kernel decides "
+                         "it, a zero-copy socket's sendmsg with the Tx need_wakeup set (not "
+                         "busy-polling with SO_PREFER_BUSY_POLL)",
+                         poll ? ", and poll() with any need_wakeup set"
+                              : absl::StrCat("; wakeups from poll() need fentry on xsk_poll (",
+                                             r.why[kPollFentry], ")")));
 }
 
 // Per signal: the mode chosen and why.
@@ -344,6 +397,7 @@ std::vector<SignalMode> SignalTable(const Resolution& r) {
               absl::StrCat("skb:kfree_skb", kByReason, " (tp_btf: ", r.why[kDropsBtf], ")"));
   else
     SetSignal(out, XSK_PROBES_SIG_DROPS, XSK_PROBES_MODE_DISABLED, r.why[kDropsBtf]);
+  ZeroCopySignals(r, tx_mode, out);
   if (Has(r, kXdpBtf))
     SetSignal(out, XSK_PROBES_SIG_XDP_ERRORS, XSK_PROBES_MODE_TP_BTF,
               "tp_btf/xdp_redirect_err, tp_btf/xdp_exception");
@@ -388,6 +442,11 @@ const char* SignalName(xsk_probes_signal s) {
     case XSK_PROBES_SIG_ALLOC_FAIL: return "alloc_fail";
     case XSK_PROBES_SIG_BULK_ALLOC: return "bulk_alloc";
     case XSK_PROBES_SIG_NAPI_BUILD: return "napi_build_skb";
+    case XSK_PROBES_SIG_ZC_TX_BATCH: return "zc_tx_batch";
+    case XSK_PROBES_SIG_ZC_COMPLETIONS: return "zc_completions";
+    case XSK_PROBES_SIG_ZC_WAKEUPS: return "zc_wakeups";
+    case XSK_PROBES_SIG_NEED_WAKEUP: return "need_wakeup";
+    case XSK_PROBES_SIG_ZC_RX_FILL: return "zc_rx_fill";
     default: return "unknown";
   }
 }
@@ -502,6 +561,7 @@ absl::Status XskProbesProg::Pin(const std::string& dir) const {
       {kPinDrops, skel_->maps.drops},          {kPinDropSlots, skel_->maps.drop_slots},
       {kPinXdpErrors, skel_->maps.xdp_errors},
       {kPinAllocStats, skel_->maps.alloc_stats}, {kPinLatency, skel_->maps.latency},
+      {kPinZcStats, skel_->maps.zc_stats},
   };
   for (const auto& [name, map] : maps)
     XSKIT_RETURN_IF_ERROR(PinFd(bpf_map__fd(map), PinPath(dir, name)));

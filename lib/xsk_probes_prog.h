@@ -30,6 +30,7 @@ static_assert(sizeof(xsk_probes_drop_slot) == 48, "xsk_probes_drop_slot layout")
 static_assert(sizeof(xsk_probes_xdp_key) == 24, "xsk_probes_xdp_key layout");
 static_assert(sizeof(xsk_probes_alloc) == 32, "xsk_probes_alloc layout");
 static_assert(sizeof(xsk_probes_latency) == 272, "xsk_probes_latency layout");
+static_assert(sizeof(xsk_probes_zc) == 184, "xsk_probes_zc layout");
 static_assert(sizeof(xsk_probes_signal_info) == XSK_PROBES_REASON_LEN, "signal_info layout");
 static_assert(sizeof(xsk_probes_info) == 16 + XSK_PROBES_NR_SIGNALS * XSK_PROBES_REASON_LEN,
               "xsk_probes_info layout");
@@ -43,6 +44,7 @@ inline constexpr const char* kPinDropSlots = "drop_slots";
 inline constexpr const char* kPinXdpErrors = "xdp_errors";
 inline constexpr const char* kPinAllocStats = "alloc_stats";
 inline constexpr const char* kPinLatency = "latency";
+inline constexpr const char* kPinZcStats = "zc_stats";
 
 const char* SignalName(xsk_probes_signal s);  // "batch", "backpressure", ...
 const char* ProbeModeName(uint32_t mode);     // "fentry", "tp_btf", "tracepoint", ...
@@ -132,12 +134,14 @@ class PinnedProbes {
   absl::StatusOr<Entries<xsk_probes_xdp_key, uint64_t>> ReadXdpErrors() const;
   absl::StatusOr<xsk_probes_alloc> ReadAlloc() const;
   absl::StatusOr<Entries<xsk_probes_qkey, xsk_probes_latency>> ReadLatency() const;
+  // The zero-copy path, summed over CPUs.
+  absl::StatusOr<Entries<xsk_probes_qkey, xsk_probes_zc>> ReadZc() const;
 
  private:
   std::string dir_;
   xsk_probes_info info_{};
   int links_ = 0;
-  Fd info_map_, tx_, tx_errors_, drops_, drop_slots_, xdp_errors_, alloc_, latency_;
+  Fd info_map_, tx_, tx_errors_, drops_, drop_slots_, xdp_errors_, alloc_, latency_, zc_;
 };
 
 // `xsk-loader probes attach`: loads, attaches and pins the probes under

@@ -20,6 +20,23 @@ namespace {
 
 void AddU64(uint64_t& a, const uint64_t& b) { a += b; }
 
+void AddZc(xsk_probes_zc& a, const xsk_probes_zc& b) {
+  a.tx_batches += b.tx_batches;
+  a.tx_descs += b.tx_descs;
+  for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++) a.tx_hist[i] += b.tx_hist[i];
+  a.completion_calls += b.completion_calls;
+  a.completions += b.completions;
+  a.wakeups_sendmsg += b.wakeups_sendmsg;
+  a.wakeups_poll += b.wakeups_poll;
+  a.sendmsg_need_wakeup += b.sendmsg_need_wakeup;
+  a.sendmsg_no_need_wakeup += b.sendmsg_no_need_wakeup;
+  a.rx_alloc_calls += b.rx_alloc_calls;
+  a.rx_alloc_wanted += b.rx_alloc_wanted;
+  a.rx_alloc_frames += b.rx_alloc_frames;
+  a.rx_alloc_short += b.rx_alloc_short;
+  a.rx_alloc_empty += b.rx_alloc_empty;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------- PinnedProbes
@@ -52,6 +69,9 @@ absl::StatusOr<PinnedProbes> PinnedProbes::Open(const std::string& dir, PinOpen 
   XSKIT_ASSIGN_OR_RETURN(p.latency_, OpenPinnedMap(dir, kPinLatency,
                                                    {kPH, sizeof(xsk_probes_qkey),
                                                     sizeof(xsk_probes_latency), 1, 1024}, nullptr, mode));
+  XSKIT_ASSIGN_OR_RETURN(p.zc_, OpenPinnedMap(dir, kPinZcStats,
+                                              {kPH, sizeof(xsk_probes_qkey), sizeof(xsk_probes_zc), 1, 4096},
+                                              nullptr, mode));
   if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d))
       if (absl::StartsWith(e->d_name, "link_")) p.links_++;
@@ -143,6 +163,10 @@ PinnedProbes::ReadLatency() const {
         a.count += b.count;
         a.sum_ns += b.sum_ns;
       });
+}
+
+absl::StatusOr<PinnedProbes::Entries<xsk_probes_qkey, xsk_probes_zc>> PinnedProbes::ReadZc() const {
+  return ReadPerCpuHash<xsk_probes_qkey, xsk_probes_zc>(zc_.get(), "zc_stats", AddZc);
 }
 
 }  // namespace xskit

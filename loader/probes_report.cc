@@ -146,6 +146,32 @@ nlohmann::json ProbesJson(const ProbeSnapshot& snap) {
     lat.push_back(std::move(e));
   }
   j["latency"] = std::move(lat);
+
+  nlohmann::json zc = nlohmann::json::array();
+  for (const auto& r : snap.zc) {
+    const xsk_probes_zc& v = r.zc;
+    nlohmann::json e = Where(r.site);
+    e["queue"] = r.queue;
+    e["tx_batches"] = v.tx_batches;
+    e["tx_descs"] = v.tx_descs;
+    nlohmann::json hist = nlohmann::json::array();
+    for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++)
+      hist.push_back({{"low", BatchBucketLow(i)}, {"batches", v.tx_hist[i]}});
+    e["tx_batch_hist"] = std::move(hist);
+    e["completion_calls"] = v.completion_calls;
+    e["completions"] = v.completions;
+    e["wakeups_sendmsg"] = v.wakeups_sendmsg;
+    e["wakeups_poll"] = v.wakeups_poll;
+    e["sendmsg_need_wakeup"] = v.sendmsg_need_wakeup;
+    e["sendmsg_no_need_wakeup"] = v.sendmsg_no_need_wakeup;
+    e["fill_takes"] = v.rx_alloc_calls;
+    e["fill_wanted"] = v.rx_alloc_wanted;
+    e["fill_buffers"] = v.rx_alloc_frames;
+    e["fill_short"] = v.rx_alloc_short;
+    e["fill_empty"] = v.rx_alloc_empty;
+    zc.push_back(std::move(e));
+  }
+  j["zc"] = std::move(zc);
   return j;
 }
 
@@ -181,6 +207,17 @@ std::string RenderProbes(const nlohmann::json& p) {
                       b["calls"].get<uint64_t>());
     absl::StrAppend(&out, h, "\n");
   }
+  for (const auto& e : p["zc"])
+    absl::StrAppend(&out, "  zc ", where(e), " q", e["queue"].get<uint32_t>(), ": tx batches ",
+                    e["tx_batches"].get<uint64_t>(), ", descs ", e["tx_descs"].get<uint64_t>(),
+                    ", completions ", e["completions"].get<uint64_t>(), " in ",
+                    e["completion_calls"].get<uint64_t>(), " calls, wakeups sendmsg/poll ",
+                    e["wakeups_sendmsg"].get<uint64_t>(), "/", e["wakeups_poll"].get<uint64_t>(),
+                    ", sendmsg need_wakeup set/clear ", e["sendmsg_need_wakeup"].get<uint64_t>(), "/",
+                    e["sendmsg_no_need_wakeup"].get<uint64_t>(), ", fill takes ",
+                    e["fill_takes"].get<uint64_t>(), " (buffers ", e["fill_buffers"].get<uint64_t>(),
+                    "/", e["fill_wanted"].get<uint64_t>(), ", short ", e["fill_short"].get<uint64_t>(),
+                    ", empty ", e["fill_empty"].get<uint64_t>(), ")\n");
   for (const auto& e : p["tx_errors"])
     absl::StrAppend(&out, "  tx error ", where(e), " q", e["queue"].get<uint32_t>(), ": ",
                     e["errno_name"].get<std::string>(), " cause ", e["cause"].get<std::string>(),

@@ -44,6 +44,16 @@ TopSample SampleOf(const std::vector<SteerCounters>& steer, const ProbeSnapshot&
     c.alloc_fail += r.tx.alloc_fail;
     c.outstanding = r.tx.in_flight;
   }
+  for (const auto& r : p.zc) {
+    QueueCounters& c = s.queues[{r.site.Label(), r.queue}];
+    c.has_zc = true;
+    c.zc_batches += r.zc.tx_batches - r.zc.tx_hist[0];
+    c.zc_descs += r.zc.tx_descs;
+    c.zc_completions += r.zc.completions;
+    c.zc_wakeups += r.zc.wakeups_sendmsg + r.zc.wakeups_poll;
+    c.fill_takes += r.zc.rx_alloc_calls;
+    c.fill_empty += r.zc.rx_alloc_empty;
+  }
   for (const auto& r : p.drops)
     s.drops[{r.site.Label(), r.reason_label + (r.xsk ? " (AF_XDP)" : "")}] += r.skbs;
   for (const auto& sig : p.signals)
@@ -74,6 +84,13 @@ std::vector<TopRow> ComputeRows(const TopSample& prev, const TopSample& cur) {
     r.descs_per_call = r.tx_calls > 0 ? r.tx_descs / r.tx_calls : 0;
     r.backpressure = r.tx_calls > 0 ? r.tx_errors / r.tx_calls : 0;
     r.outstanding = c.outstanding;
+    r.has_zc = c.has_zc;
+    r.zc_descs = Rate(c.zc_descs, p.zc_descs, dt);
+    r.zc_completions = Rate(c.zc_completions, p.zc_completions, dt);
+    r.zc_wakeups = Rate(c.zc_wakeups, p.zc_wakeups, dt);
+    r.fill_empty = Rate(c.fill_empty, p.fill_empty, dt);
+    const double batches = Rate(c.zc_batches, p.zc_batches, dt);
+    r.descs_per_batch = batches > 0 ? r.zc_descs / batches : 0;
     rows.push_back(r);
   }
   auto worst = [](const TopRow& r) {
@@ -108,7 +125,11 @@ std::string RenderTop(const TopSample& cur, const std::vector<TopRow>& rows,
                                         "REDIRFAIL/s", "SENDMSG/s", "DESC/CALL", "TXFAIL/s",
                                         "BP%", "ALLOCF/s", "INFLT"));
   auto f = [](double v) { return absl::StrFormat("%.1f", v); };
-  int budget = std::max(height - 8 - std::min<int>(drops.size(), 6), 3);
+  int zc_rows = 0;
+  for (const auto& r : rows) zc_rows += r.has_zc;
+  int budget = std::max(height - 8 - std::min<int>(drops.size(), 6) -
+                            (zc_rows ? 2 + std::min(zc_rows, 6) : 0),
+                        3);
   int shown = 0;
   for (const auto& r : rows) {
     if (shown++ >= budget) {
@@ -122,6 +143,19 @@ std::string RenderTop(const TopSample& cur, const std::vector<TopRow>& rows,
     absl::StrAppend(&out, absl::StrFormat("%-22s %5u %11s %11s %11s %11s %s\n", r.iface, r.queue,
                                           f(r.redirected), f(r.pass_no_socket), f(r.pass_no_match),
                                           f(r.redirect_failed), tx));
+  }
+  bool any_zc = false;
+  for (const auto& r : rows) any_zc = any_zc || r.has_zc;
+  if (any_zc) {
+    absl::StrAppend(&out, "\n", absl::StrFormat("%-22s %5s %11s %10s %11s %10s %12s\n", "ZERO-COPY IFACE",
+                                                "QUEUE", "ZCTXDESC/s", "DESC/BATCH", "ZCCOMPL/s",
+                                                "WAKEUP/s", "FILLEMPTY/s"));
+    int zc_shown = 0;
+    for (const auto& r : rows)
+      if (r.has_zc && zc_shown++ < 6)
+        absl::StrAppend(&out, absl::StrFormat("%-22s %5u %11s %10s %11s %10s %12s\n", r.iface, r.queue,
+                                              f(r.zc_descs), f(r.descs_per_batch), f(r.zc_completions),
+                                              f(r.zc_wakeups), f(r.fill_empty)));
   }
   if (!drops.empty()) {
     absl::StrAppend(&out, "\n", absl::StrFormat("%-22s %-40s %10s %12s\n", "DROPS IFACE", "REASON", "/s", "TOTAL"));

@@ -21,6 +21,10 @@ struct QueueCounters {
   bool has_tx = false;
   uint64_t tx_calls = 0, tx_descs = 0, tx_errors = 0, alloc_fail = 0;
   uint32_t outstanding = 0;
+  // The zero-copy path (probes' zc_stats; has_zc false without a row).
+  bool has_zc = false;
+  uint64_t zc_batches = 0, zc_descs = 0, zc_completions = 0, zc_wakeups = 0;
+  uint64_t fill_takes = 0, fill_empty = 0;
 };
 
 // Key: interface label ("veth0" or "veth0@ns1") and queue.
@@ -44,6 +48,9 @@ struct TopRow {
   double descs_per_call = 0;     // 0 when no calls
   double backpressure = 0;       // failed share of calls
   uint32_t outstanding = 0;
+  bool has_zc = false;
+  double zc_descs = 0, zc_completions = 0, zc_wakeups = 0, fill_empty = 0;  // per second
+  double descs_per_batch = 0;    // over the driver Tx batches that took one or more
 };
 
 struct DropRow {
@@ -70,8 +77,9 @@ TopSample SampleOf(const std::vector<SteerCounters>& steer, const ProbeSnapshot&
 std::vector<TopRow> ComputeRows(const TopSample& prev, const TopSample& cur);
 std::vector<DropRow> ComputeDrops(const TopSample& prev, const TopSample& cur);
 
-// The screen (no escape codes): a header, the queue table, the top drop
-// reasons, the unavailable signals. `height` bounds it (rows).
+// The screen (no escape codes): a header, the queue table, the zero-copy
+// table (queues with a zero-copy row), the top drop reasons, the
+// unavailable signals. `height` bounds it (rows).
 std::string RenderTop(const TopSample& cur, const std::vector<TopRow>& rows,
                       const std::vector<DropRow>& drops, double interval_s, int height);
 

@@ -199,5 +199,36 @@ TEST(ProbeSnapshotTest, DeltaByKeyWithResetsAndGauges) {
   EXPECT_EQ(d.alloc->napi_build_fail, 4u);
 }
 
+TEST(ProbeSnapshotTest, ZeroCopyRowsDeltaAndFilterByKey) {
+  SiteResolver sites({{11, 7, "eth1", ""}, {11, 8, "eth2", ""}}, 10);
+  ProbeSnapshot a, b;
+  a.attached = b.attached = true;
+  xsk_probes_zc z{};
+  z.tx_batches = 5;
+  z.tx_descs = 40;
+  z.tx_hist[4] = 5;
+  z.completions = 32;
+  z.rx_alloc_frames = 100;
+  a.zc.push_back({sites.Resolve(11, 7), 2, z});
+  z.tx_batches = 9;
+  z.tx_descs = 104;
+  z.tx_hist[4] = 9;
+  z.completions = 104;
+  z.rx_alloc_frames = 90;  // went backwards: a re-attach, from zero
+  b.zc.push_back({sites.Resolve(11, 7), 2, z});
+  b.zc.push_back({sites.Resolve(11, 8), 0, z});
+  ProbeSnapshot d = b.Delta(a);
+  ASSERT_EQ(d.zc.size(), 2u);
+  EXPECT_EQ(d.zc[0].zc.tx_batches, 4u);
+  EXPECT_EQ(d.zc[0].zc.tx_descs, 64u);
+  EXPECT_EQ(d.zc[0].zc.tx_hist[4], 4u);
+  EXPECT_EQ(d.zc[0].zc.completions, 72u);
+  EXPECT_EQ(d.zc[0].zc.rx_alloc_frames, 90u) << "reset";
+  EXPECT_EQ(d.zc[1].zc.tx_descs, 104u) << "a new row counts from zero";
+  ProbeSnapshot f = b.Filter([](const ProbeSite& s) { return s.ifname == "eth2"; });
+  ASSERT_EQ(f.zc.size(), 1u);
+  EXPECT_EQ(f.zc[0].site.ifindex, 8u);
+}
+
 }  // namespace
 }  // namespace xskit

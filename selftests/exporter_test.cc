@@ -649,10 +649,12 @@ TEST_F(ExporterTest, PromtoolFindsNothingOnALiveScrape) {
   ASSERT_TRUE(sock);
   testing::SendFrames(pair_.ns_b(), pair_.dev_b(), Udp(10, 4791));
   ASSERT_EQ(ReceiveAll(*sock, 10), 10u);
+  EXPECT_EQ(sock->Kick(), 0) << "a sendto: the need_wakeup family gets series";
   ASSERT_NE(StartExporter(), 0) << ExporterLog();
   HttpReply r = HttpGet(exporter_port_, "/metrics");
   ASSERT_EQ(r.status, 200);
   ASSERT_NE(r.body.find("xsk_steer_packets_total{"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("xsk_tx_sendmsg_need_wakeup_calls_total{"), std::string::npos) << r.body;
   std::string file = tmp_.path() + "/scrape.txt";
   std::ofstream(file) << r.body;
   CmdResult check = RunCmd({"sh", "-c", "promtool check metrics < " + file});

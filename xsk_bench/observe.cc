@@ -60,6 +60,7 @@ ProbeSnapshot ProbeView::Sample(const Scope& tx_scope, uint32_t queue,
   std::erase_if(s.tx_errors, [&](const ProbeTxErrorRow& r) { return !is_tx(r.site, r.queue); });
   std::erase_if(s.drops, [&](const ProbeDropRow& r) { return !in_scopes(r.site); });
   std::erase_if(s.xdp_errors, [&](const ProbeXdpErrorRow& r) { return !in_scopes(r.site); });
+  std::erase_if(s.zc, [&](const ProbeZcRow& r) { return !in_scopes(r.site); });
   s.latency.clear();
   return s;
 }

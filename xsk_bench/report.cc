@@ -43,6 +43,14 @@ std::string ProbeLive(const ProbeView& pv, const ProbeSnapshot& d, double dt, bo
     for (const auto& [reason, row] : by_reason)
       parts.push_back(absl::StrCat("drop ", row.first, " ", Si(row.second / dt), "/s"));
   }
+  if (pv.Has(XSK_PROBES_SIG_ZC_TX_BATCH)) {
+    uint64_t batches = 0, descs = 0;
+    for (const auto& r : d.zc) {
+      batches += r.zc.tx_batches - r.zc.tx_hist[0];
+      descs += r.zc.tx_descs;
+    }
+    if (descs) parts.push_back(absl::StrFormat("%.1f desc/driver batch", Div(descs, batches)));
+  }
   if (pv.Has(XSK_PROBES_SIG_XDP_ERRORS)) {
     uint64_t n = 0;
     for (const auto& r : d.xdp_errors) n += r.events;
@@ -182,6 +190,39 @@ json Reporter::ProbesJson(const RunFacts& f) const {
     p["lost_explained"] = skbs + (redirect_errs > xdp_reason ? redirect_errs - xdp_reason : 0);
     if (return_leg) p["returned_dropped_by_sender"] = returned_dropped;
   }
+  // The zero-copy path of the benchmark's interfaces (driver side by the
+  // pool's queue, wakeups and need_wakeup by the socket's).
+  json zc = json::array();
+  for (const auto& r : d.zc) {
+    const xsk_probes_zc& v = r.zc;
+    json e = {{"ifname", r.site.ifname}, {"netns", r.site.netns}, {"queue", r.queue}};
+    if (probes_.Has(XSK_PROBES_SIG_ZC_TX_BATCH)) {
+      e["tx_batches"] = v.tx_batches;
+      e["tx_descs"] = v.tx_descs;
+      e["descs_per_batch"] = Div(v.tx_descs, v.tx_batches - v.tx_hist[0]);
+    }
+    if (probes_.Has(XSK_PROBES_SIG_ZC_COMPLETIONS)) {
+      e["completion_calls"] = v.completion_calls;
+      e["completions"] = v.completions;
+    }
+    if (probes_.Has(XSK_PROBES_SIG_ZC_WAKEUPS)) {
+      e["wakeups_sendmsg"] = v.wakeups_sendmsg;
+      if (probes_.Has(XSK_PROBES_SIG_POLL_TX)) e["wakeups_poll"] = v.wakeups_poll;
+    }
+    if (probes_.Has(XSK_PROBES_SIG_NEED_WAKEUP)) {
+      e["sendmsg_need_wakeup"] = v.sendmsg_need_wakeup;
+      e["sendmsg_no_need_wakeup"] = v.sendmsg_no_need_wakeup;
+    }
+    if (probes_.Has(XSK_PROBES_SIG_ZC_RX_FILL)) {
+      e["fill_takes"] = v.rx_alloc_calls;
+      e["fill_wanted"] = v.rx_alloc_wanted;
+      e["fill_buffers"] = v.rx_alloc_frames;
+      e["fill_short"] = v.rx_alloc_short;
+      e["fill_empty"] = v.rx_alloc_empty;
+    }
+    zc.push_back(std::move(e));
+  }
+  p["zc"] = zc;
   json alloc = json::object();
   const xsk_probes_alloc da = d.alloc.value_or(xsk_probes_alloc{});
   if (probes_.Has(XSK_PROBES_SIG_BULK_ALLOC)) {

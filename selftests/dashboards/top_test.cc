@@ -193,5 +193,35 @@ TEST(TopRowsTest, SampleJoinsProbeRowsToTheirInterface) {
   EXPECT_NE(screen.find("completion_latency (off)"), std::string::npos) << screen;
 }
 
+TEST(TopRowsTest, ZeroCopyRowsGetTheirOwnTable) {
+  // The driver side of a zero-copy queue: 2 s apart, 64 descriptors in 4
+  // non-empty batches (6 empty NAPI polls beside), 64 completions, 4 wakeups.
+  SiteResolver sites({{4026532000, 7, "eth1", ""}}, 4026531840);
+  ProbeSnapshot p;
+  p.attached = true;
+  xsk_probes_zc z{};
+  z.tx_batches = 10;
+  z.tx_hist[0] = 6;
+  z.tx_descs = 64;
+  z.completions = 64;
+  z.wakeups_sendmsg = 4;
+  z.rx_alloc_empty = 2;
+  p.zc.push_back({sites.Resolve(4026532000, 7), 0, z});
+  TopSample before;
+  before.time_s = 1.0;
+  TopSample s = SampleOf({}, p, 3.0);
+  auto rows = ComputeRows(before, s);
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_TRUE(rows[0].has_zc);
+  EXPECT_FALSE(rows[0].has_tx) << "no sendmsg row: the copy-mode columns stay empty";
+  EXPECT_DOUBLE_EQ(rows[0].zc_descs, 32.0) << "64 descriptors over 2 s";
+  EXPECT_DOUBLE_EQ(rows[0].descs_per_batch, 16.0) << "over the 4 batches that took some";
+  EXPECT_DOUBLE_EQ(rows[0].zc_wakeups, 2.0);
+  EXPECT_DOUBLE_EQ(rows[0].fill_empty, 1.0);
+  std::string screen = RenderTop(s, rows, {}, 2.0, 40);
+  EXPECT_NE(screen.find("ZERO-COPY IFACE"), std::string::npos) << screen;
+  EXPECT_NE(screen.find("DESC/BATCH"), std::string::npos) << screen;
+}
+
 }  // namespace
 }  // namespace xskit::testing

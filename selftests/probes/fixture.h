@@ -105,6 +105,26 @@ inline xsk_probes_tx Delta(const xsk_probes_tx& before, const xsk_probes_tx& aft
   return d;
 }
 
+// after - before for the zero-copy counters.
+inline xsk_probes_zc Delta(const xsk_probes_zc& before, const xsk_probes_zc& after) {
+  xsk_probes_zc d = after;
+  d.tx_batches -= before.tx_batches;
+  d.tx_descs -= before.tx_descs;
+  for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++) d.tx_hist[i] -= before.tx_hist[i];
+  d.completion_calls -= before.completion_calls;
+  d.completions -= before.completions;
+  d.wakeups_sendmsg -= before.wakeups_sendmsg;
+  d.wakeups_poll -= before.wakeups_poll;
+  d.sendmsg_need_wakeup -= before.sendmsg_need_wakeup;
+  d.sendmsg_no_need_wakeup -= before.sendmsg_no_need_wakeup;
+  d.rx_alloc_calls -= before.rx_alloc_calls;
+  d.rx_alloc_wanted -= before.rx_alloc_wanted;
+  d.rx_alloc_frames -= before.rx_alloc_frames;
+  d.rx_alloc_short -= before.rx_alloc_short;
+  d.rx_alloc_empty -= before.rx_alloc_empty;
+  return d;
+}
+
 template <typename K>
 inline std::map<K, uint64_t> Delta(const std::map<K, uint64_t>& before, std::map<K, uint64_t> after) {
   for (const auto& [k, n] : before) after[k] -= n;
@@ -154,6 +174,18 @@ class ProbesTest : public ::testing::Test {
         if (k.netns_ino == w.netns_ino && k.ifindex == w.ifindex && k.queue == queue) return v;
     return xsk_probes_tx{};
   }
+
+  xsk_probes_zc Zc(const Where& w, uint32_t queue) {
+    auto rows = probes_->ReadZc();
+    EXPECT_TRUE(rows.ok());
+    if (rows.ok())
+      for (const auto& [k, v] : *rows)
+        if (k.netns_ino == w.netns_ino && k.ifindex == w.ifindex && k.queue == queue) return v;
+    return xsk_probes_zc{};
+  }
+
+  // The mode the pinned probes measure `s` with.
+  uint32_t ModeOf(xsk_probes_signal s) const { return probes_->info().signals[s].mode; }
 
   // (errno, cause) -> calls for one interface and queue.
   std::map<std::pair<uint32_t, uint32_t>, uint64_t> TxErrors(const Where& w, uint32_t queue) {

@@ -3,7 +3,8 @@
 // should give: fentry for everything the fentry programs cover on 6.1,
 // 6.12 and 6.18 (the VMs), the tracepoint fallbacks on the host, and the
 // fentry targets that were renamed between them (kmem_cache_alloc_bulk
-// became kmem_cache_alloc_bulk_noprof in 6.10) resolved on each.
+// became kmem_cache_alloc_bulk_noprof in 6.10) resolved on each, and the
+// zero-copy driver API's functions found (out of line) on each.
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -43,7 +44,14 @@ std::map<std::string, Expected> ExpectedModes(const std::string& probe_mode, uin
             {"skb_build", {"fentry"}},
             {"alloc_fail", {"fentry"}},
             {"bulk_alloc", {"fentry", bulk}},
-            {"napi_build_skb", {"fentry", "fexit napi_build_skb"}}};
+            {"napi_build_skb", {"fentry", "fexit napi_build_skb"}},
+            // The zero-copy driver API: out of line with one signature on
+            // 6.1, 6.12 and 6.18; xsk_wakeup is inlined (counted from state).
+            {"zc_tx_batch", {"fentry", "xsk_tx_peek_release_desc_batch"}},
+            {"zc_completions", {"fentry", "xsk_tx_completed"}},
+            {"zc_wakeups", {"fentry", "and poll()"}},
+            {"need_wakeup", {"fentry"}},
+            {"zc_rx_fill", {"fentry", "xp_alloc_batch"}}};
   }
   // The host: fentry is refused, tracepoints and tp_btf stand in; what
   // only fentry can see is unavailable.
@@ -59,7 +67,13 @@ std::map<std::string, Expected> ExpectedModes(const std::string& probe_mode, uin
           {"skb_build", {"tracepoint"}},
           {"alloc_fail", {"tracepoint"}},
           {"bulk_alloc", {"unavailable"}},
-          {"napi_build_skb", {"unavailable"}}};
+          {"napi_build_skb", {"unavailable"}},
+          // Zero-copy driver side: fentry only; the socket counters stand in.
+          {"zc_tx_batch", {"unavailable", "xsk_socket_"}},
+          {"zc_completions", {"unavailable", "xsk_socket_"}},
+          {"zc_wakeups", {"tracepoint", "need fentry on xsk_poll"}},
+          {"need_wakeup", {"tracepoint"}},
+          {"zc_rx_fill", {"unavailable", "xsk_socket_"}}};
 }
 
 TEST(ProbeModes, EachSignalGetsTheModeOfTheTableOnThisKernel) {

@@ -36,6 +36,33 @@ TEST_F(ProbesTest, ModeIsTheExpectedOne) {
         << "mode of " << SignalName(sig) << ": " << signals[sig].reason;
 }
 
+// The need_wakeup state at sendmsg (fentry and tracepoint mode alike): a
+// copy-mode socket's Tx need_wakeup is set from the bind on (no driver
+// clears it), so every non-blocking sendto finds it set; a blocking one
+// fails with EOPNOTSUPP before looking and is not counted. A copy-mode
+// sendto transmits itself: no driver wakeup.
+TEST_F(ProbesTest, NeedWakeupStateIsCountedPerNonBlockingSendto) {
+  constexpr uint32_t kCalls = 6;
+  NetnsPair net;
+  Where a = WhereIs(net.ns_a(), net.dev_a());
+  auto s = testing::CreateSocketIn(net.ns_a(), net.dev_a(), 0);
+  ASSERT_TRUE(s);
+  const xsk_probes_zc z0 = Zc(a, 0);
+  auto frame = Frame(net);
+  for (uint32_t k = 0; k < kCalls; k++) {
+    ASSERT_EQ(SendBatch(*s, frame, k % 3), 0) << "sendto " << k;
+    Reap(*s);
+  }
+  EXPECT_EQ(::sendto(s->fd(), nullptr, 0, 0, nullptr, 0), -1) << "a blocking sendto";
+  EXPECT_EQ(errno, EOPNOTSUPP);
+  const xsk_probes_zc z = Delta(z0, Zc(a, 0));
+  EXPECT_EQ(z.sendmsg_need_wakeup, kCalls) << "non-blocking sendto calls that found need_wakeup set";
+  EXPECT_EQ(z.sendmsg_no_need_wakeup, 0u);
+  EXPECT_EQ(z.wakeups_sendmsg, 0u) << "copy mode wakes no driver";
+  EXPECT_EQ(z.tx_batches, 0u) << "no zero-copy driver batches on a copy-mode socket";
+  EXPECT_EQ(z.completions, 0u);
+}
+
 TEST_F(ProbesTest, BatchHistogramAndTotalsAreExact) {
   NetnsPair net;
   Where a = WhereIs(net.ns_a(), net.dev_a());
