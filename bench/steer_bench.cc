@@ -227,7 +227,7 @@ int main(int argc, char** argv) {
 
   auto load_steer = [&](const char* match) {
     xsk_steer_info info{};
-    info.version = XSK_STEER_INFO_VERSION;
+    info.version = xskit::SteerInfoVersion();
     info.nr_queues = 1;
     info.xdp_mode = XSK_STEER_MODE_NATIVE;
     xskit::SetQueueInMask(info, 0);

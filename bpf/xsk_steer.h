@@ -66,7 +66,8 @@ struct xsk_steer_info {
 	__u32 xdp_mode;   /* enum xsk_steer_xdp_mode */
 	__u32 zerocopy;   /* sockets bind with XDP_ZEROCOPY */
 	__u32 nr_queues;  /* channel count at attach = map sizes */
-	__u32 pad;
+	__u16 flags;      /* XSK_STEER_INFO_F_* */
+	__u16 migrated_from; /* with F_MIGRATED: the info version taken over */
 	__u64 queue_mask[XSK_STEER_MAX_QUEUES / 64]; /* queues open to sockets */
 	__u64 attach_time_ns; /* CLOCK_REALTIME */
 	__u64 netns_ino;
@@ -76,6 +77,14 @@ struct xsk_steer_info {
 	struct xsk_steer_filter filter;
 };
 
+/* The layout version of struct xsk_steer_info. A change of the struct's
+ * layout or meaning bumps it; xsk-loader attach of one version takes over
+ * the pins of another in place (docs/DESIGN.md, "Upgrades"). The C++ side
+ * reads it through xskit::SteerInfoVersion() (lib/steer_info_version.cc). */
 #define XSK_STEER_INFO_VERSION 1
+
+/* xsk_steer_info.flags */
+#define XSK_STEER_INFO_F_MIGRATED 0x1          /* took over another version's pins */
+#define XSK_STEER_INFO_F_COUNTERS_RESTARTED 0x2 /* ... whose counters' layout differed */
 
 #endif /* XSKIT_XSK_STEER_H */

@@ -143,7 +143,7 @@ absl::StatusOr<std::pair<uint32_t, std::string>> ResolveMode(ModeRequest request
 absl::StatusOr<xsk_steer_info> ValidateAttach(const AttachRequest& req, const IfaceFacts& f,
                                               std::string* mode_reason) {
   xsk_steer_info info{};
-  info.version = XSK_STEER_INFO_VERSION;
+  info.version = SteerInfoVersion();
   info.ifindex = static_cast<uint32_t>(f.link.ifindex);
   info.filter = req.filter;
 
@@ -198,6 +198,72 @@ absl::StatusOr<xsk_steer_info> ValidateAttach(const AttachRequest& req, const If
 
 namespace {
 
+// The mode an attach runs in now, from the device's view of its program.
+uint32_t AttachedMode(const LinkState& dev, uint32_t prog_id) {
+  if (prog_id == dev.xdp_drv_prog_id) return XSK_STEER_MODE_NATIVE;
+  if (prog_id == dev.xdp_skb_prog_id) return XSK_STEER_MODE_GENERIC;
+  return dev.xdp_attached == XDP_ATTACHED_DRV ? XSK_STEER_MODE_NATIVE : XSK_STEER_MODE_GENERIC;
+}
+
+absl::Status AttachedDifferently(const std::string& ifname, uint32_t mode, uint32_t nr_queues) {
+  return Error(ExitCode::kAttachedDifferently,
+               absl::StrCat(ifname, " is attached in ", XdpModeName(mode), " mode with ", nr_queues,
+                            " queue slots; a change of mode or channel count needs "
+                            "`xsk-loader detach ", ifname, "` first"));
+}
+
+// The upgrade (or downgrade) rule of docs/DESIGN.md, "Upgrades": another
+// version's live attach is taken over without a detach. The new program is
+// loaded on the pinned XSKMAP (and counters, when their layout allows),
+// its pins (with a new info) are staged beside the old directory, the
+// program is swapped in on the pinned link, and the staged directory is
+// exchanged with the old one; the old pins then go. A failure before the
+// swap changes nothing; one after it swaps the old program back.
+absl::StatusOr<AttachResult> MigrateSteer(const PinLayout& pins, const std::string& dir_name,
+                                          const IfaceFacts& facts, const OtherVersionPins& from,
+                                          AttachResult result) {
+  const uint32_t mode = AttachedMode(facts.link, from.link().prog_id);
+  if (mode != result.info.xdp_mode || from.nr_queues() != result.info.nr_queues)
+    return AttachedDifferently(facts.link.ifname, mode, from.nr_queues());
+  result.info.flags |= XSK_STEER_INFO_F_MIGRATED;
+  result.info.migrated_from = static_cast<uint16_t>(from.version());
+  if (from.counters_fd() < 0) {
+    result.info.flags |= XSK_STEER_INFO_F_COUNTERS_RESTARTED;
+    result.counters_restarted = from.counters_restart_reason();
+  }
+  result.migrated_from = from.version();
+  XSKIT_ASSIGN_OR_RETURN(XskSteerProg prog, XskSteerProg::Load(result.info, from));
+  Fd old_prog(bpf_prog_get_fd_by_id(from.link().prog_id));
+  if (!old_prog.valid())
+    return ErrnoError(absl::StrCat("open the running program (id ", from.link().prog_id, ")"),
+                      errno);
+
+  StagedAttach staged(pins.StagingDir(dir_name));
+  if (::mkdir(staged.dir().c_str(), 0700) != 0)
+    return ErrnoError(absl::StrCat("mkdir ", staged.dir()), errno);
+  XSKIT_RETURN_IF_ERROR(ApplyPinAccess(staged.dir(), PinAccess::kGroupReads));
+  XSKIT_RETURN_IF_ERROR(prog.PinForMigration(from, staged.dir()));
+  // The data path's commit: the link runs the new program from here on.
+  XSKIT_RETURN_IF_ERROR(prog.SwapInto(from, old_prog.get()));
+  Failpoint("after-link-update");
+  // The pins' commit: readers see the old set or the new one.
+  if (auto exchanged = ExchangeDirs(staged.dir(), result.dir); !exchanged.ok()) {
+    if (auto back = prog.SwapBack(from, old_prog.get()); !back.ok())
+      return Annotate(back, exchanged.message());
+    return Error(ExitCode::kCannotMigrate,
+                 absl::StrCat(exchanged.message(),
+                              "; the old program is back. Detach (`xsk-loader detach ",
+                              facts.link.ifname, " --force`), then attach"));
+  }
+  Failpoint("after-exchange");
+  // The staging path now holds the old pins; they go with `staged` (the
+  // link stays: it is pinned in the new directory too).
+  XSKIT_ASSIGN_OR_RETURN(PinnedSteer pinned, PinnedSteer::Open(result.dir));
+  XSKIT_RETURN_IF_ERROR(UnregisterUnsteered(pinned, result.info));
+  result.action = AttachResult::Action::kMigrated;
+  return result;
+}
+
 absl::StatusOr<AttachResult> AttachSteer(const AttachRequest& req) {
   XSKIT_RETURN_IF_ERROR(RequireCapabilities({Cap::kBpf, Cap::kNetAdmin, Cap::kPerfmon}));
   XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(req.pin_root));
@@ -226,29 +292,40 @@ absl::StatusOr<AttachResult> AttachSteer(const AttachRequest& req) {
   struct stat st {};
   if (::stat(result.dir.c_str(), &st) == 0) {
     auto pinned = PinnedSteer::Open(result.dir);
-    auto link = pinned.ok() ? pinned->Link() : PinnedSteer::LinkState{};
-    bool ours_live = pinned.ok() && link.ifindex == result.info.ifindex &&
-                     link.prog_id == attached_prog && attached_prog != 0;
-    if (ours_live) {
+    // The link pin, whatever the rest: live when it runs the device's program.
+    PinnedSteer::LinkState link = PinnedSteer::LinkAt(result.dir);
+    bool live = link.ifindex == result.info.ifindex && link.prog_id == attached_prog &&
+                attached_prog != 0;
+    if (live && pinned.ok()) {
       xsk_steer_info want = result.info;
       want.netns_ino = pinned->info().netns_ino;
-      if (SameAttach(pinned->info(), want)) {
-        result.action = AttachResult::Action::kUnchanged;
-        result.info = pinned->info();
-        return result;
-      }
       if (pinned->info().xdp_mode != want.xdp_mode || pinned->info().nr_queues != want.nr_queues)
-        return Error(ExitCode::kAttachedDifferently,
-                     absl::StrCat(req.ifname, " is attached in ",
-                                  XdpModeName(pinned->info().xdp_mode), " mode with ",
-                                  pinned->info().nr_queues,
-                                  " queue slots; a change of mode or channel count needs "
-                                  "`xsk-loader detach ", req.ifname, "` first"));
-      // Same mode: swap the program in place, keeping maps, sockets and counters.
+        return AttachedDifferently(req.ifname, pinned->info().xdp_mode, pinned->info().nr_queues);
+      // Same mode: swap the program in place, keeping maps, sockets and
+      // counters; with the same options only when this xskit's program
+      // differs from the running one (an upgrade that kept the info layout).
       XSKIT_ASSIGN_OR_RETURN(XskSteerProg prog, XskSteerProg::Load(result.info, &*pinned));
+      if (SameAttach(pinned->info(), want)) {
+        if (prog.SameProgramAs(link.prog_id)) {
+          result.action = AttachResult::Action::kUnchanged;
+          result.info = pinned->info();
+          return result;
+        }
+        result.new_program = true;
+      }
       XSKIT_RETURN_IF_ERROR(prog.ReplaceIn(*pinned));
       result.action = AttachResult::Action::kUpdated;
       return result;
+    }
+    if (live) {
+      // Another xskit version's attach (an upgrade or a downgrade): taken
+      // over in place. Pins that are not xskit's at all are refused as
+      // they are, never removed from under a live program.
+      auto from = OtherVersionPins::Open(result.dir);
+      if (!from.ok())
+        return ExitCodeOf(from.status()) == ExitCode::kCannotMigrate ? from.status()
+                                                                      : pinned.status();
+      return MigrateSteer(pins, dir_name, facts, *from, std::move(result));
     }
     spdlog::warn("removing stale pins at {} (their program is no longer attached)", result.dir);
     XSKIT_RETURN_IF_ERROR(RemovePinDir(result.dir));
@@ -313,7 +390,8 @@ absl::StatusOr<AttachResult> Attach(const AttachRequest& req) {
   return result;
 }
 
-absl::Status Detach(const std::string& ifname, const std::optional<std::string>& pin_root) {
+absl::Status Detach(const std::string& ifname, const std::optional<std::string>& pin_root,
+                    bool force) {
   XSKIT_RETURN_IF_ERROR(RequireCapabilities({Cap::kBpf, Cap::kNetAdmin}));
   XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(pin_root));
   XSKIT_ASSIGN_OR_RETURN(NetnsId netns, CurrentNetns());
@@ -326,10 +404,16 @@ absl::Status Detach(const std::string& ifname, const std::optional<std::string>&
                               netns.initial ? "" : absl::StrCat(" in netns ", netns.name),
                               " (no ", dir, "); `xsk-loader status` lists attachments"));
   pins.SweepStaleStaging();
-  // Pins that are not xskit's of this version are left alone, and said so.
+  // Pins that are not xskit's of this version are left alone, and said
+  // so, unless --force.
   if (auto pinned = PinnedSteer::Open(dir, PinnedSteer::LinkHold::kHold);
-      !pinned.ok() && ExitCodeOf(pinned.status()) == ExitCode::kForeignPin)
-    return pinned.status();
+      !pinned.ok() && ExitCodeOf(pinned.status()) == ExitCode::kForeignPin) {
+    if (!force)
+      return Error(ExitCode::kForeignPin,
+                   absl::StrCat(pinned.status().message(), "; `xsk-loader detach ", ifname,
+                                " --force` detaches and removes them"));
+    spdlog::warn("--force: detaching and removing {} ({})", dir, pinned.status().message());
+  }
   UnlinkDpMap(ifname, PinPath(dir, kPinXsksMap));
   // Readers (the exporter, an older socket helper) may hold the link fd, so
   // unpinning alone would leave the program attached: take the link off

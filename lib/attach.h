@@ -37,13 +37,18 @@ struct AttachRequest {
 };
 
 struct AttachResult {
-  enum class Action { kAttached, kUnchanged, kUpdated } action = Action::kAttached;
+  // kMigrated: another xskit version's live attach taken over in place
+  // (docs/DESIGN.md, "Upgrades").
+  enum class Action { kAttached, kUnchanged, kUpdated, kMigrated } action = Action::kAttached;
   std::string dir;           // the pin directory
   uint32_t xdp_mode = 0;     // XSK_STEER_MODE_*
   std::string mode_reason;   // why that mode
   xsk_steer_info info{};
   std::vector<std::string> replaced;  // foreign programs removed by --force
   std::string dp_pin;                 // the --dp-pin path, when made
+  bool new_program = false;           // kUpdated: same options, this xskit's program differs
+  uint32_t migrated_from = 0;         // kMigrated: the other version's info version
+  std::string counters_restarted;     // kMigrated: why the counters restart ("" carried over)
 };
 
 // The mode `request` resolves to on a device with `facts`, and why.
@@ -58,7 +63,11 @@ absl::StatusOr<AttachResult> Attach(const AttachRequest& req);
 
 // Removes the link, the pins and the pin directory of `ifname` (in the
 // caller's netns), and the --dp-pin symlink when it points at them.
-// ExitCode::kNotAttached when there is nothing to remove.
-absl::Status Detach(const std::string& ifname, const std::optional<std::string>& pin_root);
+// ExitCode::kNotAttached when there is nothing to remove. Pins that are not
+// xskit's of this version (another version's, or foreign) are refused
+// (kForeignPin) unless `force`: then their link, if it is one, is detached
+// and the directory removed all the same.
+absl::Status Detach(const std::string& ifname, const std::optional<std::string>& pin_root,
+                    bool force = false);
 
 }  // namespace xskit

@@ -26,6 +26,8 @@ absl::StatusCode AbslCodeFor(ExitCode code) {
     case ExitCode::kNoBtf:
     case ExitCode::kMtuTooLarge:
     case ExitCode::kAttachedDifferently:
+    case ExitCode::kForeignPin:
+    case ExitCode::kCannotMigrate:
       return absl::StatusCode::kFailedPrecondition;
     case ExitCode::kInternal: break;
   }

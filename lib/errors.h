@@ -30,6 +30,7 @@ enum class ExitCode : int {
   kNotAttached = 11,
   kAttachedDifferently = 12,
   kForeignPin = 13,  // a pin that is not xskit's of this version (wrong shape or version)
+  kCannotMigrate = 14,  // another version's attach that this one cannot take over in place
 };
 
 // A failed Status with `code` attached; the absl code is derived from it.

@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 
 #include "absl/strings/numbers.h"
@@ -267,6 +269,33 @@ absl::Status ReadPinnedInfo(int fd, const std::string& dir, absl::string_view pi
   uint32_t key = 0;
   if (bpf_map_lookup_elem(fd, &key, out) != 0)
     return ErrnoError(absl::StrCat("read ", PinPath(dir, pin)), errno);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint32_t> ReadPinnedInfoVersion(const std::string& dir, absl::string_view pin) {
+  XSKIT_ASSIGN_OR_RETURN(Fd fd, OpenPin(dir, pin));
+  const std::string path = PinPath(dir, pin);
+  if (BpfObjectKind(fd.get()) != "bpf-map") return ForeignPin(path, "not a map");
+  bpf_map_info info{};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0)
+    return ErrnoError(absl::StrCat("read the map info of ", path), errno);
+  // Any version's info: one entry, a version word first, at most a page.
+  if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != 4 || info.max_entries != 1 ||
+      info.value_size < 4 || info.value_size > 4096)
+    return ForeignPin(path, absl::StrCat("map type ", info.type, ", key/value size ", info.key_size,
+                                         "/", info.value_size, ", ", info.max_entries,
+                                         " entries: not an info map of any version"));
+  std::vector<uint8_t> value(info.value_size);
+  XSKIT_RETURN_IF_ERROR(ReadPinnedInfo(fd.get(), dir, pin, value.data()));
+  uint32_t version = 0;
+  std::memcpy(&version, value.data(), sizeof(version));
+  return version;
+}
+
+absl::Status ExchangeDirs(const std::string& a, const std::string& b) {
+  if (::renameat2(AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), RENAME_EXCHANGE) != 0)
+    return ErrnoError(absl::StrCat("exchange ", a, " and ", b, " (renameat2 RENAME_EXCHANGE)"), errno);
   return absl::OkStatus();
 }
 

@@ -128,6 +128,16 @@ inline bool IsBpfLinkKind(const std::string& kind) { return kind == "bpf-link" |
 // `out`, the map's value, with the path in the error.
 absl::Status ReadPinnedInfo(int fd, const std::string& dir, absl::string_view pin, void* out);
 
+// The layout version (the first __u32) of the info map pinned at
+// <dir>/<pin>, whichever xskit version made it: an array of one entry with
+// a 4-byte key and a value of at least 4 bytes (its size is the version's).
+// kForeignPin when the pin is not such a map.
+absl::StatusOr<uint32_t> ReadPinnedInfoVersion(const std::string& dir, absl::string_view pin);
+
+// Swaps the directories `a` and `b` in one step (renameat2
+// RENAME_EXCHANGE; bpffs has it since 5.13): readers see one or the other.
+absl::Status ExchangeDirs(const std::string& a, const std::string& b);
+
 // A pin whose info records layout version `got` where this build reads
 // `want` was made by another xskit version: refused, saying what to do.
 absl::Status CheckInfoVersion(const std::string& dir, absl::string_view pin, uint32_t got,

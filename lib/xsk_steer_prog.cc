@@ -96,7 +96,14 @@ absl::StatusOr<PinnedSteer> PinnedSteer::Open(const std::string& dir, LinkHold h
       p.info_map_, OpenPinnedMap(dir, kPinInfo, {BPF_MAP_TYPE_ARRAY, 4, sizeof(xsk_steer_info), 1, 1},
                                  nullptr, mode));
   XSKIT_RETURN_IF_ERROR(ReadPinnedInfo(p.info_map_.get(), dir, kPinInfo, &p.info_));
-  XSKIT_RETURN_IF_ERROR(CheckInfoVersion(dir, kPinInfo, p.info_.version, XSK_STEER_INFO_VERSION));
+  if (p.info_.version != SteerInfoVersion())
+    return Error(ExitCode::kForeignPin,
+                 absl::StrCat(PinPath(dir, kPinInfo), " is not an xskit pin of this version (",
+                              "layout version ", p.info_.version, ", this xskit reads ",
+                              SteerInfoVersion(), "): it was attached by ",
+                              p.info_.version < SteerInfoVersion() ? "an older" : "a newer",
+                              " xskit; `xsk-loader attach` with this one takes it over in place "
+                              "(docs/DESIGN.md, \"Upgrades\")"));
   uint32_t xsk_entries = 0, counter_entries = 0;
   XSKIT_ASSIGN_OR_RETURN(p.xsks_map_, OpenPinnedMap(dir, kPinXsksMap,
                                                     {BPF_MAP_TYPE_XSKMAP, 4, 4, 1, XSK_STEER_MAX_QUEUES},
@@ -122,19 +129,10 @@ absl::StatusOr<PinnedSteer> PinnedSteer::Open(const std::string& dir, LinkHold h
   return p;
 }
 
-PinnedSteer::LinkState PinnedSteer::Link() const {
-  LinkState s;
-  if (read_only_) {
-    struct stat st {};
-    s.pinned = ::stat(PinPath(dir_, kPinLink).c_str(), &st) == 0;
-    return s;
-  }
-  Fd transient;
-  int fd = link_.get();
-  if (!link_.valid()) {
-    transient.reset(bpf_obj_get(PinPath(dir_, kPinLink).c_str()));
-    fd = transient.get();
-  }
+namespace {
+
+PinnedSteer::LinkState LinkStateOf(int fd) {
+  PinnedSteer::LinkState s;
   if (fd < 0 || !IsBpfLinkKind(BpfObjectKind(fd))) return s;  // absent, or not a link
   s.pinned = true;
   bpf_link_info li{};
@@ -145,6 +143,26 @@ PinnedSteer::LinkState PinnedSteer::Link() const {
     s.ifindex = li.xdp.ifindex;
   }
   return s;
+}
+
+}  // namespace
+
+PinnedSteer::LinkState PinnedSteer::Link() const {
+  if (read_only_) {
+    // A read-only reader never opens the link (the pin is 0600): only
+    // whether it is pinned.
+    LinkState s;
+    struct stat st {};
+    s.pinned = ::stat(PinPath(dir_, kPinLink).c_str(), &st) == 0;
+    return s;
+  }
+  if (link_.valid()) return LinkStateOf(link_.get());
+  return LinkAt(dir_);
+}
+
+PinnedSteer::LinkState PinnedSteer::LinkAt(const std::string& dir) {
+  Fd transient(bpf_obj_get(PinPath(dir, kPinLink).c_str()));
+  return LinkStateOf(transient.get());
 }
 
 absl::StatusOr<std::vector<xsk_steer_counters>> PinnedSteer::ReadCounters() const {
@@ -211,6 +229,55 @@ absl::StatusOr<Fd> OpenPinnedProg(const std::string& dir, uint32_t* id) {
   return fd;
 }
 
+absl::Status UnregisterUnsteered(const PinnedSteer& pinned, const xsk_steer_info& info) {
+  for (uint32_t q = 0; q < pinned.info().nr_queues && q < XSK_STEER_MAX_QUEUES; q++)
+    if (!QueueInMask(info, q)) XSKIT_RETURN_IF_ERROR(pinned.UnregisterSocket(q));
+  return absl::OkStatus();
+}
+
+// ----------------------------------------------------------- OtherVersionPins
+
+absl::StatusOr<OtherVersionPins> OtherVersionPins::Open(const std::string& dir) {
+  OtherVersionPins p;
+  p.dir_ = dir;
+  XSKIT_ASSIGN_OR_RETURN(p.version_, ReadPinnedInfoVersion(dir, kPinInfo));
+  if (p.version_ == 0 || p.version_ == SteerInfoVersion())
+    return ForeignPin(PinPath(dir, kPinInfo),
+                      absl::StrCat("layout version ", p.version_, " is not another xskit's"));
+  const std::string what =
+      absl::StrCat("the attach at ", dir, " (info version ", p.version_, ", this xskit's is ",
+                   SteerInfoVersion(), ")");
+  auto refuse = [&](absl::string_view why) {
+    return Error(ExitCode::kCannotMigrate,
+                 absl::StrCat(what, " cannot be taken over in place: ", why,
+                              "; detach it (`xsk-loader detach IFACE --force`), then attach "
+                              "(its sockets must register again)"));
+  };
+  p.link_.reset(bpf_obj_get(PinPath(dir, kPinLink).c_str()));
+  if (!p.link_.valid() || !IsBpfLinkKind(BpfObjectKind(p.link_.get())))
+    return refuse("its link pin is not a bpf_link");
+  bpf_link_info li{};
+  uint32_t len = sizeof(li);
+  if (bpf_obj_get_info_by_fd(p.link_.get(), &li, &len) != 0)
+    return ErrnoError(absl::StrCat("read the link info of ", PinPath(dir, kPinLink)), errno);
+  if (li.type != BPF_LINK_TYPE_XDP) return refuse(absl::StrCat("its link is of type ", li.type));
+  p.link_state_ = {true, li.id, li.prog_id, li.xdp.ifindex};
+  // The XSKMAP's layout is the same in every version.
+  auto xsks = OpenPinnedMap(dir, kPinXsksMap,
+                            {BPF_MAP_TYPE_XSKMAP, 4, 4, 1, XSK_STEER_MAX_QUEUES}, &p.nr_queues_);
+  if (!xsks.ok()) return refuse(xsks.status().message());
+  p.xsks_map_ = std::move(*xsks);
+  // The counters are carried over when their layout is this build's.
+  auto counters = OpenPinnedMap(dir, kPinCounters,
+                                {BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(xsk_steer_counters),
+                                 p.nr_queues_, p.nr_queues_});
+  if (counters.ok())
+    p.counters_ = std::move(*counters);
+  else
+    p.counters_why_ = std::string(counters.status().message());
+  return p;
+}
+
 std::string CurrentIfname(const PinnedSteer& pinned, uint64_t netns_ino) {
   if (pinned.info().netns_ino != netns_ino) return "";
   PinnedSteer::LinkState link = pinned.Link();
@@ -260,6 +327,16 @@ xsk_steer* OpenSteer(bool filtered) {
 
 absl::StatusOr<XskSteerProg> XskSteerProg::Load(const xsk_steer_info& info,
                                                 const PinnedSteer* reuse) {
+  return LoadOn(info, reuse ? reuse->xsks_map_fd() : -1, reuse ? reuse->counters_fd() : -1);
+}
+
+absl::StatusOr<XskSteerProg> XskSteerProg::Load(const xsk_steer_info& info,
+                                                const OtherVersionPins& from) {
+  return LoadOn(info, from.xsks_map_fd(), from.counters_fd());
+}
+
+absl::StatusOr<XskSteerProg> XskSteerProg::LoadOn(const xsk_steer_info& info, int xsks_map_fd,
+                                                  int counters_fd) {
   const xsk_steer_filter& filter = info.filter;
   if (filter.nr_rules > XSK_STEER_MAX_RULES)
     return Error(ExitCode::kUsage, absl::StrCat(filter.nr_rules, " filter rules: at most ",
@@ -290,12 +367,14 @@ absl::StatusOr<XskSteerProg> XskSteerProg::Load(const xsk_steer_info& info,
   uint32_t entries = std::max<uint32_t>(info.nr_queues, 1);
   bpf_map__set_max_entries(p.skel_->maps.xsks_map, entries);
   bpf_map__set_max_entries(p.skel_->maps.counters, entries);
-  if (reuse) {
-    if (int err = bpf_map__reuse_fd(p.skel_->maps.xsks_map, reuse->xsks_map_fd()))
+  // Their shapes were checked when the pins were opened (PinnedSteer,
+  // OtherVersionPins): libbpf takes the maps as they are.
+  if (xsks_map_fd >= 0)
+    if (int err = bpf_map__reuse_fd(p.skel_->maps.xsks_map, xsks_map_fd))
       return ErrnoError("reuse pinned xsks_map", err);
-    if (int err = bpf_map__reuse_fd(p.skel_->maps.counters, reuse->counters_fd()))
+  if (counters_fd >= 0)
+    if (int err = bpf_map__reuse_fd(p.skel_->maps.counters, counters_fd))
       return ErrnoError("reuse pinned counters", err);
-  }
   if (int err = xsk_steer__load(p.skel_))
     return ErrnoError("load xsk_steer (run with --log-level debug for the verifier log)", err);
   uint32_t key = 0;
@@ -373,10 +452,47 @@ absl::Status XskSteerProg::ReplaceIn(const PinnedSteer& pinned) const {
   uint32_t key = 0;
   if (!info.valid() || bpf_map_update_elem(info.get(), &key, &info_, BPF_ANY) != 0)
     return ErrnoError("rewrite steer_info", errno);
-  // Queues this attach no longer steers lose their sockets: an XSKMAP entry
-  // left behind would keep redirecting a queue that status calls unsteered.
-  for (uint32_t q = 0; q < pinned.info().nr_queues && q < XSK_STEER_MAX_QUEUES; q++)
-    if (!QueueInMask(info_, q)) XSKIT_RETURN_IF_ERROR(pinned.UnregisterSocket(q));
+  // Queues this attach no longer steers lose their sockets.
+  return UnregisterUnsteered(pinned, info_);
+}
+
+bool XskSteerProg::SameProgramAs(uint32_t prog_id) const {
+  Fd old(bpf_prog_get_fd_by_id(prog_id));
+  if (!old.valid()) return false;
+  bpf_prog_info a{}, b{};
+  uint32_t la = sizeof(a), lb = sizeof(b);
+  if (bpf_obj_get_info_by_fd(old.get(), &a, &la) != 0 ||
+      bpf_obj_get_info_by_fd(prog_fd(), &b, &lb) != 0)
+    return false;
+  return std::memcmp(a.tag, b.tag, sizeof(a.tag)) == 0;
+}
+
+absl::Status XskSteerProg::PinForMigration(const OtherVersionPins& from,
+                                           const std::string& staging) const {
+  XSKIT_RETURN_IF_ERROR(PinMaps(staging));
+  // A second pin of the live link: the first goes with the old directory.
+  return PinFd(from.link_fd(), PinPath(staging, kPinLink), PinAccess::kOwnerOnly);
+}
+
+absl::Status XskSteerProg::SwapInto(const OtherVersionPins& from, int old_prog_fd) const {
+  LIBBPF_OPTS(bpf_link_update_opts, opts, .flags = BPF_F_REPLACE, .old_prog_fd = static_cast<__u32>(old_prog_fd));
+  if (bpf_link_update(from.link_fd(), prog_fd(), &opts) != 0) {
+    int err = errno;
+    return Error(ExitCode::kCannotMigrate,
+                 absl::StrCat("swap the program of ", PinPath(from.dir(), kPinLink),
+                              " (bpf_link_update): ", std::strerror(err),
+                              err == EPERM ? " (its program changed meanwhile: attach again)"
+                                           : "; detach it (`xsk-loader detach IFACE --force`), "
+                                             "then attach"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status XskSteerProg::SwapBack(const OtherVersionPins& from, int old_prog_fd) const {
+  LIBBPF_OPTS(bpf_link_update_opts, opts, .flags = BPF_F_REPLACE, .old_prog_fd = static_cast<__u32>(prog_fd()));
+  if (bpf_link_update(from.link_fd(), old_prog_fd, &opts) != 0)
+    return ErrnoError(absl::StrCat("restore the old program of ", PinPath(from.dir(), kPinLink)),
+                      errno);
   return absl::OkStatus();
 }
 

@@ -33,6 +33,11 @@ inline constexpr const char* kPinXsksMap = "xsks_map";
 inline constexpr const char* kPinCounters = "counters";
 inline constexpr const char* kPinInfo = "steer_info";
 
+// The xsk_steer_info version this build writes and reads
+// (XSK_STEER_INFO_VERSION; lib/steer_info_version.cc says why it is a
+// function).
+uint32_t SteerInfoVersion();
+
 const char* OutcomeName(xsk_steer_outcome outcome);  // "redirected", "pass_no_socket", ...
 const char* XdpModeName(uint32_t mode);              // "native", "generic"
 std::string FilterString(const xsk_steer_filter& filter);  // "udp:4791,tcp" or "none"
@@ -68,6 +73,8 @@ class PinnedSteer {
     uint32_t ifindex = 0;  // 0 once the device is gone
   };
   LinkState Link() const;
+  // The same for the link pinned in `dir`, whatever the other pins are.
+  static LinkState LinkAt(const std::string& dir);
 
   // Per-queue counters summed over CPUs; index = queue id.
   absl::StatusOr<std::vector<xsk_steer_counters>> ReadCounters() const;
@@ -91,6 +98,44 @@ class PinnedSteer {
 // has no prog pin (made by an xskit before the pin existed).
 absl::StatusOr<Fd> OpenPinnedProg(const std::string& dir, uint32_t* id = nullptr);
 
+// A live attach made by another xskit version (pins whose steer_info has
+// another layout version), opened to be taken over in place
+// (docs/DESIGN.md, "Upgrades"). Only what every version shares is read: the
+// link (live on its device), the XSKMAP (a stable layout: key = queue id,
+// value = socket; its entries = the attach's queue slots), the counters when
+// their layout is this build's, and the info's version word; the rest of
+// the other version's info is not read.
+class OtherVersionPins {
+ public:
+  // kForeignPin when `dir`'s steer_info is not an info map of another
+  // version; kCannotMigrate when it is, but the link is not a live XDP link
+  // or the XSKMAP lacks the stable layout.
+  static absl::StatusOr<OtherVersionPins> Open(const std::string& dir);
+
+  const std::string& dir() const { return dir_; }
+  uint32_t version() const { return version_; }
+  uint32_t nr_queues() const { return nr_queues_; }
+  const PinnedSteer::LinkState& link() const { return link_state_; }
+  int link_fd() const { return link_.get(); }
+  int xsks_map_fd() const { return xsks_map_.get(); }
+  // -1 when the counters cannot be carried over (another layout, or none).
+  int counters_fd() const { return counters_.valid() ? counters_.get() : -1; }
+  // Why the counters restart ("" when they are carried over).
+  const std::string& counters_restart_reason() const { return counters_why_; }
+
+ private:
+  std::string dir_;
+  uint32_t version_ = 0, nr_queues_ = 0;
+  PinnedSteer::LinkState link_state_;
+  Fd link_, xsks_map_, counters_;
+  std::string counters_why_;
+};
+
+// Takes the sockets of the queues `info` does not steer out of `pinned`'s
+// XSKMAP: an XSKMAP entry left behind would keep redirecting a queue that
+// status calls unsteered (a re-attach with fewer --queues).
+absl::Status UnregisterUnsteered(const PinnedSteer& pinned, const xsk_steer_info& info);
+
 // The rename rule (docs/DESIGN.md, "Renamed interfaces"): pins follow the
 // device, not its name. The current name of the device a pin directory's
 // live link is attached to, when that device is in this network namespace
@@ -106,6 +151,10 @@ class XskSteerProg {
   // sockets and counters survive a program swap.
   static absl::StatusOr<XskSteerProg> Load(const xsk_steer_info& info,
                                            const PinnedSteer* reuse = nullptr);
+  // Loads the program for `info` on `from`'s XSKMAP (and counters, when
+  // they are carried over): the migration of an upgrade or downgrade.
+  static absl::StatusOr<XskSteerProg> Load(const xsk_steer_info& info,
+                                           const OtherVersionPins& from);
   XskSteerProg(XskSteerProg&&) noexcept;
   XskSteerProg& operator=(XskSteerProg&&) noexcept;
   ~XskSteerProg();
@@ -127,6 +176,24 @@ class XskSteerProg {
   // old program or the new one).
   absl::Status ReplaceIn(const PinnedSteer& pinned) const;
 
+  // Whether this program is the one with kernel id `prog_id` as the kernel
+  // sees them (their tags: a hash of the instructions, map references
+  // left out), i.e. a swap would change nothing.
+  bool SameProgramAs(uint32_t prog_id) const;
+
+  // The migration (docs/DESIGN.md, "Upgrades"), in three steps under the
+  // pin lock: PinForMigration pins this program's maps (`from`'s XSKMAP,
+  // its counters or new ones, a new info) and `from`'s link into
+  // `staging`; SwapInto puts this program on `from`'s link if it still runs
+  // `from`'s program (BPF_F_REPLACE: no detach in between); the caller then
+  // exchanges `staging` with the pin directory (ExchangeDirs), and on
+  // failure SwapBack() restores the old program.
+  absl::Status PinForMigration(const OtherVersionPins& from, const std::string& staging) const;
+  absl::Status SwapInto(const OtherVersionPins& from, int old_prog_fd) const;
+  absl::Status SwapBack(const OtherVersionPins& from, int old_prog_fd) const;
+
+  const xsk_steer_info& info() const { return info_; }
+
   // For tests and benchmarks on an unattached program.
   absl::Status RegisterSocket(uint32_t queue, int xsk_fd) const;
   absl::StatusOr<std::vector<xsk_steer_counters>> ReadCounters() const;
@@ -141,6 +208,8 @@ class XskSteerProg {
 
  private:
   XskSteerProg() = default;
+  static absl::StatusOr<XskSteerProg> LoadOn(const xsk_steer_info& info, int xsks_map_fd,
+                                             int counters_fd);
   xsk_steer* skel_ = nullptr;
   xsk_steer_info info_{};
   Fd link_;

@@ -45,6 +45,12 @@ nlohmann::json IfaceReport(const PinLayout& pins, const std::string& dir_name) {
   j["prog_id"] = link.prog_id;
   j["attach_time"] = info.attach_time_ns / 1000000000ULL;
   j["nr_queues"] = info.nr_queues;
+  j["info_version"] = info.version;
+  // The last attach took over another version's pins (docs/DESIGN.md, "Upgrades").
+  if (info.flags & XSK_STEER_INFO_F_MIGRATED) {
+    j["migrated_from"] = info.migrated_from;
+    j["counters_restarted"] = (info.flags & XSK_STEER_INFO_F_COUNTERS_RESTARTED) != 0;
+  }
 
   auto counters = pinned->ReadCounters();
   auto sockets = pinned->SocketsPresent();
@@ -137,6 +143,14 @@ std::string RenderStatus(const nlohmann::json& report) {
                     i["attached"].get<bool>() ? "" : ", LINK DETACHED (device gone?)", "\n");
     absl::StrAppend(&out, "  link ", i["link_id"].get<uint32_t>(), ", prog ",
                     i["prog_id"].get<uint32_t>(), ", pins ", i["pin_dir"].get<std::string>(), "\n");
+    if (i.contains("migrated_from")) {
+      std::time_t t = static_cast<std::time_t>(i["attach_time"].get<uint64_t>());
+      char when[32] = "?";
+      if (std::tm tm{}; gmtime_r(&t, &tm)) std::strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%SZ", &tm);
+      absl::StrAppend(&out, "  migrated in place from info version ",
+                      i["migrated_from"].get<uint32_t>(), " at ", when, ": counters ",
+                      i["counters_restarted"].get<bool>() ? "restarted then" : "carried over", "\n");
+    }
     absl::StrAppend(&out, absl::StrFormat("  %5s %7s %6s %12s %14s %13s %15s\n", "queue", "steered",
                                           "socket", "redirected", "pass_no_socket",
                                           "pass_no_match", "redirect_failed"));

@@ -13,6 +13,7 @@
 #include "bpf/xsk_steer.h"
 #include "gtest/gtest.h"
 #include "lib/errors.h"
+#include "lib/xsk_steer_prog.h"
 #include "selftests/lib/fixtures.h"
 #include "selftests/lib/netns.h"
 #include "selftests/lib/workload.h"
@@ -61,7 +62,7 @@ class PinValidationTest : public ::testing::Test {
 
 TEST_F(PinValidationTest, ForeignMapAtEachPinIsRefusedByStatusTopAndDetach) {
   xsk_steer_info absurd{};
-  absurd.version = XSK_STEER_INFO_VERSION;
+  absurd.version = SteerInfoVersion();
   absurd.nr_queues = 1u << 30;  // sizes nothing: refused before any read
   struct Case {
     std::string pin;  // relative to the interface's pin directory

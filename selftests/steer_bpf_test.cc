@@ -141,7 +141,7 @@ const std::vector<Filter>& Filters() {
 
 xsk_steer_info InfoFor(const std::string& match, uint32_t nr_queues) {
   xsk_steer_info info{};
-  info.version = XSK_STEER_INFO_VERSION;
+  info.version = SteerInfoVersion();
   info.nr_queues = nr_queues;
   info.xdp_mode = XSK_STEER_MODE_NATIVE;
   for (uint32_t q = 0; q < nr_queues; q++) SetQueueInMask(info, q);

@@ -111,7 +111,7 @@ TEST_F(SteerFuzz, ProgramAgreesWithReferenceOnEveryFrameAndFilter) {
   std::vector<Prog> progs;
   for (const FilterSet& set : FilterSets()) {
     xsk_steer_info info{};
-    info.version = XSK_STEER_INFO_VERSION;
+    info.version = SteerInfoVersion();
     info.nr_queues = 1;
     info.xdp_mode = XSK_STEER_MODE_NATIVE;
     SetQueueInMask(info, 0);

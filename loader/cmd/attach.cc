@@ -1,5 +1,7 @@
 #include <cstdio>
 
+#include "absl/strings/str_cat.h"
+
 #include "lib/attach.h"
 #include "lib/errors.h"
 #include "loader/cmd/commands.h"
@@ -40,14 +42,25 @@ absl::Status RunAttach(const AttachFlags& flags, const GlobalOptions& global) {
   XSKIT_ASSIGN_OR_RETURN(PinLock lock, PinLock::Acquire(lock_pins));
   XSKIT_ASSIGN_OR_RETURN(AttachResult r, Attach(req));
   for (const auto& what : r.replaced) std::printf("replaced foreign XDP %s\n", what.c_str());
-  const char* verb = r.action == AttachResult::Action::kUnchanged ? "already attached"
-                     : r.action == AttachResult::Action::kUpdated ? "updated in place"
-                                                                  : "attached";
+  const char* verb = r.action == AttachResult::Action::kUnchanged  ? "already attached"
+                     : r.action == AttachResult::Action::kUpdated  ? "updated in place"
+                     : r.action == AttachResult::Action::kMigrated ? "migrated in place"
+                                                                   : "attached";
   std::printf("%s: %s %s mode, %s, filter %s\n", flags.ifname.c_str(), verb,
               XdpModeName(r.info.xdp_mode), r.info.zerocopy ? "zerocopy" : "copy",
               FilterString(r.info.filter).c_str());
   if (r.action == AttachResult::Action::kAttached)
     std::printf("mode %s\n", r.mode_reason.c_str());
+  if (r.new_program) std::printf("program: this xsk-loader's differs from the running one: swapped\n");
+  if (r.action == AttachResult::Action::kMigrated) {
+    // docs/DESIGN.md, "Upgrades": same link, same XSKMAP, no detach.
+    std::printf("migrated: from info version %u (%s) to %u, same link and XSKMAP; counters %s\n",
+                r.migrated_from, r.migrated_from < SteerInfoVersion() ? "an upgrade" : "a downgrade",
+                SteerInfoVersion(),
+                r.counters_restarted.empty()
+                    ? "carried over"
+                    : absl::StrCat("restarted (", r.counters_restarted, ")").c_str());
+  }
   std::printf("pins: %s\n", r.dir.c_str());
   if (!r.dp_pin.empty())
     std::printf("dp-pin: %s -> %s/xsks_map\n", r.dp_pin.c_str(), r.dir.c_str());

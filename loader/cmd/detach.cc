@@ -8,11 +8,12 @@
 namespace xskit {
 namespace {
 
-absl::Status RunDetach(const std::string& ifname, bool keep_probes, const GlobalOptions& global) {
+absl::Status RunDetach(const std::string& ifname, bool keep_probes, bool force,
+                       const GlobalOptions& global) {
   XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(global.pin_root));
   // One mutating command at a time (docs/DESIGN.md, "The lock").
   XSKIT_ASSIGN_OR_RETURN(PinLock lock, PinLock::Acquire(pins));
-  XSKIT_RETURN_IF_ERROR(Detach(ifname, global.pin_root));
+  XSKIT_RETURN_IF_ERROR(Detach(ifname, global.pin_root, force));
   std::printf("%s: detached\n", ifname.c_str());
   // attach brought the (global) probes along; the last detach takes them,
   // so that attach + detach leaves bpffs as it was, unless someone asked
@@ -30,11 +31,15 @@ absl::Status RunDetach(const std::string& ifname, bool keep_probes, const Global
 void RegisterDetach(CLI::App& app, GlobalOptions& global, absl::Status* result) {
   auto ifname = std::make_shared<std::string>();
   auto keep_probes = std::make_shared<bool>(false);
+  auto force = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("detach", "remove the steering program, its pins and pin directory");
   cmd->add_option("iface", *ifname, "interface")->required();
   cmd->add_flag("--keep-probes", *keep_probes, "leave the probes attached after the last interface");
-  cmd->callback([ifname, keep_probes, &global, result] {
-    *result = RunDetach(*ifname, *keep_probes, global);
+  cmd->add_flag("--force", *force,
+                "also detach and remove pins that are not this xskit version's (another "
+                "version's attach that attach cannot take over, or foreign pins)");
+  cmd->callback([ifname, keep_probes, force, &global, result] {
+    *result = RunDetach(*ifname, *keep_probes, *force, global);
   });
 }
 
