@@ -273,7 +273,7 @@ TEST_F(UpgradeTest, UpgradeAndDowngradeInPlaceLoseNoFrame) {
   CmdResult d = Run(kThis, {"detach", pair_.dev_a()});
   EXPECT_EQ(d.status, 0) << d.output;
   EXPECT_EQ(DeviceProgId(), 0u);
-  EXPECT_FALSE(std::filesystem::exists(root_.path())) << "pins left under " << root_.path();
+  EXPECT_FALSE(testing::PinsLeft(root_.path())) << "pins left under " << root_.path();
 }
 
 // A loader killed between the swap and the re-pin, or after the re-pin
@@ -318,7 +318,7 @@ TEST_F(UpgradeTest, CrashMidMigrationLeavesAWorkingAttach) {
   }
   sock.reset();
   EXPECT_EQ(Run(kThis, {"detach", pair_.dev_a()}).status, 0);
-  EXPECT_FALSE(std::filesystem::exists(root_.path()));
+  EXPECT_FALSE(testing::PinsLeft(root_.path()));
 }
 
 // Another version's pins whose XSKMAP is not the stable one cannot be taken
@@ -366,7 +366,7 @@ TEST_F(UpgradeTest, PinsThatCannotBeTakenOverAreRefusedAndLeft) {
   CmdResult forced = Run(kThis, {"detach", pair_.dev_a(), "--force"});
   EXPECT_EQ(forced.status, 0) << forced.output;
   EXPECT_EQ(DeviceProgId(), 0u) << "XDP still on the device after detach --force";
-  EXPECT_FALSE(std::filesystem::exists(root_.path()));
+  EXPECT_FALSE(testing::PinsLeft(root_.path()));
 }
 
 }  // namespace
