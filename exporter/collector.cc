@@ -31,7 +31,8 @@ constexpr const char* kErrorSources[] = {"pins",       "steer_open",  "steer_cou
 
 XskCollector::XskCollector(const CollectorOptions& opts)
     : cache_(PinLayout(opts.pin_root), opts.interfaces, opts.reopen),
-      socket_discovery_s_(opts.socket_discovery_s) {
+      socket_discovery_s_(opts.socket_discovery_s),
+      run_time_stats_wanted_(opts.run_time_stats) {
   for (const char* s : kErrorSources) scrape_errors_[s] = 0;
   utsname u{};
   kernel_ = uname(&u) == 0 ? u.release : "unknown";
@@ -42,14 +43,16 @@ XskCollector::XskCollector(const CollectorOptions& opts)
 void XskCollector::Prime() {
   std::lock_guard<std::mutex> lock(mu_);
   // BPF_ENABLE_STATS(BPF_STATS_RUN_TIME): the kernel accounts run time for
-  // every program while this fd is open (CAP_SYS_ADMIN, once).
-  int fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
-  if (fd >= 0) {
-    stats_fd_.reset(fd);
-  } else {
-    Error("prog_stats", absl::StrCat("bpf_enable_stats(BPF_STATS_RUN_TIME): ",
-                                     std::strerror(errno),
-                                     "; xsk_steer_prog_run_seconds_total stays absent"));
+  // every program while this fd is open (CAP_SYS_ADMIN, once). Only when
+  // asked: it costs every BPF program on the host two clock reads per run.
+  if (run_time_stats_wanted_) {
+    if (int fd = bpf_enable_stats(BPF_STATS_RUN_TIME); fd >= 0) {
+      stats_fd_.reset(fd);
+    } else {
+      Error("prog_stats", absl::StrCat("bpf_enable_stats(BPF_STATS_RUN_TIME): ",
+                                       std::strerror(errno),
+                                       "; xsk_steer_prog_run_seconds_total stays absent"));
+    }
   }
   if (auto r = DropReasons::FromKernel(); r.ok()) {
     reasons_ = std::move(*r);

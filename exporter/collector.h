@@ -28,14 +28,19 @@ struct CollectorOptions {
   bool reopen = true;                   // re-open pins when they change (see lib/privileges.h)
   // Seconds between full AF_XDP socket discoveries (0: every scrape).
   double socket_discovery_s = 30;
+  // Hold BPF_ENABLE_STATS(BPF_STATS_RUN_TIME) for the steering program's
+  // run time and run count. Off by default: while any process holds it,
+  // every BPF program on the host pays two clock reads per run
+  // (exporter/README.md, "Run-time statistics").
+  bool run_time_stats = false;
 };
 
 class XskCollector : public prometheus::Collectable {
  public:
   explicit XskCollector(const CollectorOptions& opts);
 
-  // The privileged start: turns on the kernel's BPF run-time stats (held
-  // until destruction), reads drop-reason names from BTF, loads the XDP link
+  // The privileged start: turns on the kernel's BPF run-time stats when
+  // asked (held until destruction), reads drop-reason names from BTF, loads the XDP link
   // and AF_XDP socket iterators and opens the pins once. Call before
   // dropping privileges.
   void Prime();
@@ -77,6 +82,7 @@ class XskCollector : public prometheus::Collectable {
   };
   mutable std::map<std::string, CachedFacts> iface_facts_;
   double socket_discovery_s_ = 30;
+  bool run_time_stats_wanted_ = false;
   mutable std::vector<uint32_t> socket_pids_;  // owners found by the last discovery
   mutable std::optional<std::chrono::steady_clock::time_point> last_discovery_;
   mutable bool per_pid_pass_ = true;  // the kernel has per-process task_file iterators

@@ -40,6 +40,7 @@ struct Flags {
   int threads = 2;
   bool make_pin_root = false;
   double socket_discovery = 30;
+  bool run_time_stats = false;
 };
 
 int Fail(const absl::Status& st) {
@@ -82,7 +83,7 @@ int Run(const Flags& f) {
   // still single-threaded (capabilities are per thread).
   auto collector = std::make_shared<XskCollector>(CollectorOptions{
       .pin_root = pins->root(), .interfaces = f.interfaces, .reopen = f.reopen == "on-change",
-      .socket_discovery_s = f.socket_discovery});
+      .socket_discovery_s = f.socket_discovery, .run_time_stats = f.run_time_stats});
   collector->Prime();
   Fd pem;  // TLS key + cert, read before the user switch as well
   if (web && web->tls()) {
@@ -170,6 +171,10 @@ int main(int argc, char** argv) {
                  "known to hold sockets")
       ->check(CLI::Range(0.0, 86400.0))
       ->capture_default_str();
+  app.add_flag("--bpf.run-time-stats", f.run_time_stats,
+               "turn on the kernel's BPF run-time statistics while running, for "
+               "xsk_steer_prog_run_seconds_total and xsk_steer_prog_runs_total: every BPF program on "
+               "the host, xskit's or not, then pays two clock reads per run (exporter/README.md)");
   app.add_option("--web.threads", f.threads, "HTTP server threads")
       ->check(CLI::Range(1, 16))
       ->capture_default_str();

@@ -594,7 +594,7 @@ TEST_F(ExporterTest, PrometheusSeesExactlyWhatTheWorkloadDid) {
   ASSERT_EQ(a.status, 0) << a.output;
   auto sock = OpenSocket();
   ASSERT_TRUE(sock) << "AF_XDP socket";
-  ASSERT_NE(StartExporter(), 0) << ExporterLog();
+  ASSERT_NE(StartExporter(0, {}, {"--bpf.run-time-stats"}), 0) << ExporterLog();
   ASSERT_TRUE(StartPrometheus()) << "prometheus did not become ready";
 
   // Ground truth: 100 frames to the socket, 40 to UDP :9999 where nothing
@@ -660,6 +660,52 @@ TEST_F(ExporterTest, PromtoolFindsNothingOnALiveScrape) {
   CmdResult check = RunCmd({"sh", "-c", "promtool check metrics < " + file});
   EXPECT_EQ(check.status, 0) << check.output;
   EXPECT_EQ(check.output, "") << "promtool check metrics has remarks";
+}
+
+// The kernel's BPF run-time statistics cost every program on the host two
+// clock reads per run while anyone holds them: the exporter turns them on
+// only with --bpf.run-time-stats, and its run-time families exist only then.
+// (kernel.bpf_stats_enabled shows only the sysctl's own state, not fds.)
+TEST_F(ExporterTest, RunTimeStatsOnlyWhenAsked) {
+  ASSERT_EQ(Loader({"attach", pair_.dev_a()}).status, 0);
+  // The kernel's own count of the steering program's runs (run_cnt grows
+  // only while someone holds the stats), around 3 frames.
+  Fd prog(bpf_obj_get(
+      absl::StrCat(root_.path(), "/if/", pair_.ns_a(), ":", pair_.dev_a(), "/prog").c_str()));
+  ASSERT_TRUE(prog.valid()) << std::strerror(errno);
+  auto runs_of_3_frames = [&] {
+    auto run_cnt = [&] {
+      bpf_prog_info pi{};
+      uint32_t len = sizeof(pi);
+      EXPECT_EQ(bpf_obj_get_info_by_fd(prog.get(), &pi, &len), 0);
+      return pi.run_cnt;
+    };
+    uint64_t before = run_cnt();
+    testing::SendFrames(pair_.ns_b(), pair_.dev_b(), Udp(3, 9999));
+    return run_cnt() - before;
+  };
+  if (uint64_t n = runs_of_3_frames(); n != 0)
+    GTEST_SKIP() << "the kernel counted " << n
+                 << " runs before the exporter started: another process holds BPF_ENABLE_STATS";
+
+  ASSERT_NE(StartExporter(), 0) << ExporterLog();
+  EXPECT_EQ(runs_of_3_frames(), 0u) << "the exporter turned the kernel's run-time stats on unasked";
+  HttpReply r = HttpGet(exporter_port_, "/metrics");
+  ASSERT_EQ(r.status, 200);
+  ASSERT_NE(r.body.find("xsk_steer_packets_total{"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("xsk_steer_prog_runs_total"), std::string::npos) << r.body;
+  EXPECT_EQ(r.body.find("xsk_steer_prog_run_seconds_total"), std::string::npos);
+  EXPECT_NE(ExporterLog().find("BPF run-time stats off"), std::string::npos) << ExporterLog();
+  exporter_->Stop();
+
+  ASSERT_NE(StartExporter(0, {}, {"--bpf.run-time-stats"}), 0) << ExporterLog();
+  EXPECT_EQ(runs_of_3_frames(), 3u) << "held by the exporter: one run per frame";
+  r = HttpGet(exporter_port_, "/metrics");
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("xsk_steer_prog_runs_total{"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("xsk_steer_prog_run_seconds_total{"), std::string::npos);
+  exporter_->Stop();
+  EXPECT_EQ(runs_of_3_frames(), 0u) << "released when the exporter stops";
 }
 
 TEST_F(ExporterTest, RestartLosesNothingAndReattachIsACounterReset) {
@@ -805,7 +851,8 @@ TEST_F(ExporterTest, UnitsPermissionModelLaterAttachesAppear) {
   ASSERT_NE(StartExporter(0,
                           {"setpriv", "--reuid=65534", "--regid=65534",
                            absl::StrCat("--groups=", group.gid()), "--inh-caps=" + caps,
-                           "--ambient-caps=" + caps, "--bounding-set=-all," + caps}),
+                           "--ambient-caps=" + caps, "--bounding-set=-all," + caps},
+                          {"--bpf.run-time-stats"}),
             0)
       << ExporterLog();
   auto cap_set = [&](const std::string& field) -> std::optional<uint64_t> {

@@ -97,7 +97,7 @@ std::vector<Signal> BuiltinSignals() {
   // Cost.
   t.push_back(Make("steer_prog_seconds_per_run", "cost", "interface", "seconds",
                    "steering program run time per run, from the kernel's BPF stats "
-                   "(kernel.bpf_stats_enabled=1)",
+                   "(exporters started with --bpf.run-time-stats)",
                    "instance_ifname:xsk_steer_prog_run_seconds_per_run:ratio_rate5m",
                    D::kHigherIsWorse, 0.10));
   // Per-socket health (the exporter's xsk_socket_* series).

@@ -146,7 +146,7 @@ function overview() {
     [target(`sum by (instance, ifname, queue, outcome) (rate(xsk_steer_packets_total{${Q}}[$__rate_interval]))`,
             '{{instance}} {{ifname}} q{{queue}} {{outcome}}')], 'pps', at(0, y)));
   p.push(timeseries('XDP program time per packet',
-    'Kernel BPF run-time statistics of the attached steering program (needs sysctl kernel.bpf_stats_enabled=1 on the host).',
+    'Kernel BPF run-time statistics of the attached steering program: only from exporters started with --bpf.run-time-stats (it costs every BPF program on the host two clock reads per run: exporter/README.md).',
     [target(`instance_ifname:xsk_steer_prog_run_seconds_per_run:ratio_rate5m{${I}}`, '{{instance}} {{ifname}}')],
     's', at(12, y)));
   y += h;
@@ -272,7 +272,7 @@ const groupSignals = [
     q: (g) => [[`sum by (path) (rate(xsk_skb_allocs_total{${RH}}[$__rate_interval]) ${inGroup(g)})`, 'alloc {{path}}'],
                [`sum by (path) (rate(xsk_tx_skbs_total{${RQ}}[$__rate_interval]) ${inGroup(g)})`, 'tx skb {{path}}']] },
   { title: 'XDP program time per packet', unit: 's',
-    desc: 'The group\'s XDP steering program run time over its runs (kernel.bpf_stats_enabled=1).',
+    desc: 'The group\'s XDP steering program run time over its runs: only from exporters started with --bpf.run-time-stats (turn it on for the rollout\'s canaries).',
     q: (g) => [[`sum(rate(xsk_steer_prog_run_seconds_total{${RI}}[$__rate_interval]) ${inGroup(g)}) / sum(rate(xsk_steer_prog_runs_total{${RI}}[$__rate_interval]) ${inGroup(g)})`, 'per run']] },
   { title: 'Outstanding descriptors', unit: 'short',
     desc: 'Mean and worst queue of the group.',

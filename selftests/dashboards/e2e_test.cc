@@ -18,7 +18,6 @@
 // (the panel is empty because the kernel cannot see the signal, which the
 // coverage panel shows); those are listed in the output and recorded as the
 // test property "unavailable_panels". Nothing else may be empty.
-#include <bpf/bpf.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -102,9 +101,6 @@ class EndToEndTest : public ::testing::Test {
       ASSERT_TRUE(std::filesystem::exists(Bin(bin))) << Bin(bin) << " not built";
     ASSERT_EQ(RunCmd({"sh", "-c", "command -v prometheus"}).status, 0) << "prometheus missing";
     EnsureBpffs();
-    // BPF run-time stats for "XDP program time per packet", held by an fd:
-    // the kernel turns them off again when it closes.
-    stats_fd_ = bpf_enable_stats(BPF_STATS_RUN_TIME);
     work_ = std::make_unique<Workload>();
     ASSERT_TRUE(work_->ok()) << work_->error();
     dir_ = absl::StrCat(testing::BuildDir(), "/dashboards-e2e-", ::getpid());
@@ -114,7 +110,6 @@ class EndToEndTest : public ::testing::Test {
     prometheus_.reset();
     exporter_.reset();
     work_.reset();
-    if (stats_fd_ >= 0) ::close(stats_fd_);
     if (!dir_.empty() && !HasFailure()) std::filesystem::remove_all(dir_);
   }
 
@@ -150,7 +145,6 @@ class EndToEndTest : public ::testing::Test {
     return out;
   }
 
-  int stats_fd_ = -1;
   int prom_port_ = 0;
   std::string dir_;
   std::unique_ptr<Workload> work_;
@@ -160,8 +154,10 @@ class EndToEndTest : public ::testing::Test {
 TEST_F(EndToEndTest, EveryPanelQueryReturnsData) {
   const int exporter_port = FreeLoopbackPort();
   exporter_ = std::make_unique<Child>(
+      // --bpf.run-time-stats: "XDP program time per packet" needs them.
       std::vector<std::string>{Bin("exporter/xsk-exporter"), "--pin-root", work_->pin_root(),
-                               "--web.listen-address", absl::StrCat("127.0.0.1:", exporter_port)},
+                               "--web.listen-address", absl::StrCat("127.0.0.1:", exporter_port),
+                               "--bpf.run-time-stats"},
       dir_ + "/exporter.log");
   ASSERT_TRUE(WaitFor([&] {
     int st = 0;
