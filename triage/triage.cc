@@ -1,5 +1,6 @@
 #include "triage/triage.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -35,6 +36,27 @@ GroupSamples Collect(const std::vector<const Series*>& series, bool zero) {
   g.hosts = static_cast<int>(hosts.size());
   g.zero_filled = zero && g.series > 0;
   return g;
+}
+
+// Zeros where zero_when holds but none of the row's series has a point:
+// a counter such as an EAGAIN cause appears with its first occurrence, and
+// before it there were none. Without them a row that appears late in a
+// group (one cq_full EAGAIN of a healthy baseline under load) has too few
+// points and turns nodata.
+void AddMissingZeros(GroupSamples& g, const std::vector<const Series*>& row,
+                     const std::vector<Series>& zero) {
+  for (const Series& z : zero) {
+    std::set<double> have;
+    for (const Series* s : row) {
+      bool same = std::all_of(z.labels.begin(), z.labels.end(), [&](const auto& kv) {
+        auto it = s->labels.find(kv.first);
+        return it != s->labels.end() && it->second == kv.second;
+      });
+      if (same) have.insert(s->timestamps.begin(), s->timestamps.end());
+    }
+    for (double t : z.timestamps)
+      if (!have.count(t)) g.values.push_back(0.0);
+  }
 }
 
 }  // namespace
@@ -81,22 +103,29 @@ absl::StatusOr<Report> RunTriage(const PrometheusClient& client, const Config& c
     }
     if (keys.empty()) keys.insert(SplitKey(Series{}, sig.split_by));
     std::optional<std::vector<Series>> zero[2];
+    auto zeros = [&](int g) -> absl::Status {
+      if (zero[g]) return absl::OkStatus();
+      auto z = query(sig.zero_when, g);
+      if (!z.ok()) return absl::Status(z.status().code(), absl::StrCat(sig.name, ": ", z.status().message()));
+      zero[g] = std::move(*z);
+      return absl::OkStatus();
+    };
     for (const auto& key : keys) {
       GroupSamples samples[2];
       for (int g = 0; g < 2; g++) {
         auto it = by_key[g].find(key);
         if (it != by_key[g].end()) {
           samples[g] = Collect(it->second, false);
+          if (!sig.zero_when.empty()) {
+            if (absl::Status st = zeros(g); !st.ok()) return st;
+            AddMissingZeros(samples[g], it->second, *zero[g]);
+          }
           continue;
         }
         // Zeros only where the other group measured the row: absent in
         // both is nodata, never 0 against 0.
         if (sig.zero_when.empty() || !by_key[1 - g].count(key)) continue;
-        if (!zero[g]) {
-          auto z = query(sig.zero_when, g);
-          if (!z.ok()) return absl::Status(z.status().code(), absl::StrCat(sig.name, ": ", z.status().message()));
-          zero[g] = std::move(*z);
-        }
+        if (absl::Status st = zeros(g); !st.ok()) return st;
         std::vector<const Series*> ptrs;
         for (const auto& s : *zero[g]) ptrs.push_back(&s);
         samples[g] = Collect(ptrs, true);
