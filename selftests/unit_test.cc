@@ -208,7 +208,9 @@ TEST(Exposition, FindsSeriesByTheirExactLabelSet) {
       "xsk_up 1\n"
       "broken{ifname=\"x} 3\n");
   EXPECT_EQ(e.samples().size(), 4u);
-  EXPECT_EQ(e.Value("xsk_zc_tx_descriptors_total", {{"ifname", "eth1"}, {"netns", "ns a"}, {"queue", "0"}}), 64);
+  EXPECT_EQ(e.Value("xsk_zc_tx_descriptors_total",
+                    {{"ifname", "eth1"}, {"netns", "ns a"}, {"queue", "0"}}),
+            64);
   EXPECT_FALSE(e.Value("xsk_zc_tx_descriptors_total", {{"ifname", "eth1"}, {"queue", "0"}}))
       << "a subset of the labels is another series";
   EXPECT_EQ(e.CounterOr0("xsk_zc_tx_completions_total", {}), 0);
