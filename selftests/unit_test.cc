@@ -12,6 +12,7 @@
 #include "lib/parse_args.h"
 #include "lib/pins.h"
 #include "lib/xsk_steer_prog.h"
+#include "selftests/lib/exposition.h"
 
 namespace xskit {
 namespace {
@@ -193,6 +194,33 @@ TEST(ValidateAttach, QueueMaskCoversRequestedQueuesOnly) {
   EXPECT_TRUE(QueueInMask(*info, 3));
   auto all = ValidateAttach({.ifname = "eth0"}, FactsFor("i40e", 1500, 4), nullptr);
   for (uint32_t q = 0; q < 4; q++) EXPECT_TRUE(QueueInMask(*all, q)) << q;
+}
+
+// The tests' reader of an exporter body: a series is its name and its whole
+// label set (escapes decoded); comments and malformed lines are skipped.
+TEST(Exposition, FindsSeriesByTheirExactLabelSet) {
+  auto e = testing::Exposition::Parse(
+      "# HELP xsk_zc_tx_descriptors_total Tx descriptors.\n"
+      "# TYPE xsk_zc_tx_descriptors_total counter\n"
+      "xsk_zc_tx_descriptors_total{ifname=\"eth1\",netns=\"ns a\",queue=\"0\"} 64\n"
+      "xsk_zc_tx_descriptors_per_batch_bucket{ifname=\"eth1\",netns=\"\",queue=\"0\",le=\"+Inf\"} 5\n"
+      "xsk_probe_coverage{signal=\"zc_tx_batch\",mode=\"unavailable\",reason=\"say \\\"no\\\"\\\\\"} 1\n"
+      "xsk_up 1\n"
+      "broken{ifname=\"x} 3\n");
+  EXPECT_EQ(e.samples().size(), 4u);
+  EXPECT_EQ(e.Value("xsk_zc_tx_descriptors_total",
+                    {{"ifname", "eth1"}, {"netns", "ns a"}, {"queue", "0"}}),
+            64);
+  EXPECT_FALSE(e.Value("xsk_zc_tx_descriptors_total", {{"ifname", "eth1"}, {"queue", "0"}}))
+      << "a subset of the labels is another series";
+  EXPECT_EQ(e.CounterOr0("xsk_zc_tx_completions_total", {}), 0);
+  EXPECT_EQ(e.Value("xsk_zc_tx_descriptors_per_batch_bucket",
+                    {{"ifname", "eth1"}, {"netns", ""}, {"queue", "0"}, {"le", "+Inf"}}),
+            5);
+  auto cov = e.Find("xsk_probe_coverage", {{"signal", "zc_tx_batch"}});
+  ASSERT_EQ(cov.size(), 1u);
+  EXPECT_EQ(cov[0]->labels.at("reason"), "say \"no\"\\");
+  EXPECT_EQ(e.Value("xsk_up", {}), 1);
 }
 
 }  // namespace
