@@ -149,7 +149,9 @@ ProbeSnapshot ProbeSnapshot::Delta(const ProbeSnapshot& b) const {
   SinceRows(d.zc, b.zc, QueueKey<ProbeZcRow>, &ProbeZcRow::zc);
   SinceCountRows(
       d.tx_errors, b.tx_errors,
-      [](const ProbeTxErrorRow& r) { return std::make_tuple(KeyOf(r.site), r.queue, r.err, r.cause); },
+      [](const ProbeTxErrorRow& r) {
+        return std::make_tuple(KeyOf(r.site), r.queue, r.err, r.cause);
+      },
       &ProbeTxErrorRow::calls);
   SinceCountRows(
       d.drops, b.drops,
@@ -174,43 +176,33 @@ ProbeSnapshot ReadProbeSnapshot(const PinnedProbes& p, const SiteResolver& sites
   auto failed = [&](const char* what, const absl::Status& st) {
     s.read_errors.emplace_back(what, std::string(st.message()));
   };
-  if (auto rows = p.ReadTx(); rows.ok()) {
-    for (const auto& [k, v] : *rows) s.tx.push_back({sites.Resolve(k.netns_ino, k.ifindex), k.queue, v});
-  } else {
-    failed(kPinTxStats, rows.status());
-  }
-  if (auto rows = p.ReadTxErrors(); rows.ok()) {
-    for (const auto& [k, n] : *rows)
-      s.tx_errors.push_back({sites.Resolve(k.q.netns_ino, k.q.ifindex), k.q.queue, k.err, k.cause,
-                             ErrnoLabel(static_cast<int>(k.err)), CauseLabel(k.cause), n});
-  } else {
-    failed(kPinTxErrors, rows.status());
-  }
-  if (auto rows = p.ReadDrops(); rows.ok()) {
-    for (const auto& [k, n] : *rows)
-      s.drops.push_back({sites.Resolve(k.netns_ino, k.ifindex), k.reason, k.xsk != 0,
-                         DropReasonLabel(reasons, k.reason), n});
-  } else {
-    failed(kPinDrops, rows.status());
-  }
-  if (auto rows = p.ReadXdpErrors(); rows.ok()) {
-    for (const auto& [k, n] : *rows)
-      s.xdp_errors.push_back({sites.Resolve(k.netns_ino, k.ifindex), k.event, k.value,
-                              XdpEventLabel(k.event), XdpValueLabel(k.event, k.value), n});
-  } else {
-    failed(kPinXdpErrors, rows.status());
-  }
-  if (auto rows = p.ReadLatency(); rows.ok()) {
-    for (const auto& [k, v] : *rows)
-      s.latency.push_back({sites.Resolve(k.netns_ino, k.ifindex), k.queue, v});
-  } else {
-    failed(kPinLatency, rows.status());
-  }
-  if (auto rows = p.ReadZc(); rows.ok()) {
-    for (const auto& [k, v] : *rows) s.zc.push_back({sites.Resolve(k.netns_ino, k.ifindex), k.queue, v});
-  } else {
-    failed(kPinZcStats, rows.status());
-  }
+  // One map's entries into `out`, a row each (`row(key, value)`); the pin
+  // in read_errors when the map cannot be read.
+  auto rows_of = [&](const char* pin, const auto& entries, auto& out, auto row) {
+    if (!entries.ok()) return failed(pin, entries.status());
+    for (const auto& [k, v] : *entries) out.push_back(row(k, v));
+  };
+  auto site = [&](const auto& k) { return sites.Resolve(k.netns_ino, k.ifindex); };
+  rows_of(kPinTxStats, p.ReadTx(), s.tx, [&](const auto& k, const auto& v) {
+    return ProbeTxRow{site(k), k.queue, v};
+  });
+  rows_of(kPinTxErrors, p.ReadTxErrors(), s.tx_errors, [&](const auto& k, uint64_t n) {
+    return ProbeTxErrorRow{site(k.q), k.q.queue, k.err, k.cause,
+                           ErrnoLabel(static_cast<int>(k.err)), CauseLabel(k.cause), n};
+  });
+  rows_of(kPinDrops, p.ReadDrops(), s.drops, [&](const auto& k, uint64_t n) {
+    return ProbeDropRow{site(k), k.reason, k.xsk != 0, DropReasonLabel(reasons, k.reason), n};
+  });
+  rows_of(kPinXdpErrors, p.ReadXdpErrors(), s.xdp_errors, [&](const auto& k, uint64_t n) {
+    return ProbeXdpErrorRow{site(k), k.event, k.value, XdpEventLabel(k.event),
+                            XdpValueLabel(k.event, k.value), n};
+  });
+  rows_of(kPinLatency, p.ReadLatency(), s.latency, [&](const auto& k, const auto& v) {
+    return ProbeLatencyRow{site(k), k.queue, v};
+  });
+  rows_of(kPinZcStats, p.ReadZc(), s.zc, [&](const auto& k, const auto& v) {
+    return ProbeZcRow{site(k), k.queue, v};
+  });
   if (auto a = p.ReadAlloc(); a.ok())
     s.alloc = *a;
   else
