@@ -227,6 +227,49 @@ ProbeSnapshot ReadProbeSnapshot(const PinLayout& pins, const SiteResolver& sites
   return ReadProbeSnapshot(*p, sites, reasons);
 }
 
+nlohmann::json SiteJson(const ProbeSite& s) {
+  return {{"netns_ino", s.netns_ino}, {"ifindex", s.ifindex}, {"ifname", s.ifname},
+          {"netns", s.netns}};
+}
+
+nlohmann::json DropRowJson(const ProbeDropRow& r) {
+  nlohmann::json e = SiteJson(r.site);
+  e["reason"] = r.reason;
+  e["reason_name"] = r.reason_label;
+  e["xsk"] = r.xsk;
+  e["skbs"] = r.skbs;
+  return e;
+}
+
+nlohmann::json ZcRowJson(const ProbeZcRow& r, const std::function<bool(xsk_probes_signal)>& has) {
+  const xsk_probes_zc& v = r.zc;
+  nlohmann::json e = {{"queue", r.queue}};
+  if (has(XSK_PROBES_SIG_ZC_TX_BATCH)) {
+    e["tx_batches"] = v.tx_batches;
+    e["tx_descs"] = v.tx_descs;
+  }
+  if (has(XSK_PROBES_SIG_ZC_COMPLETIONS)) {
+    e["completion_calls"] = v.completion_calls;
+    e["completions"] = v.completions;
+  }
+  if (has(XSK_PROBES_SIG_ZC_WAKEUPS)) {
+    e["wakeups_sendmsg"] = v.wakeups_sendmsg;
+    if (has(XSK_PROBES_SIG_POLL_TX)) e["wakeups_poll"] = v.wakeups_poll;
+  }
+  if (has(XSK_PROBES_SIG_NEED_WAKEUP)) {
+    e["sendmsg_need_wakeup"] = v.sendmsg_need_wakeup;
+    e["sendmsg_no_need_wakeup"] = v.sendmsg_no_need_wakeup;
+  }
+  if (has(XSK_PROBES_SIG_ZC_RX_FILL)) {
+    e["fill_takes"] = v.rx_alloc_calls;
+    e["fill_wanted"] = v.rx_alloc_wanted;
+    e["fill_buffers"] = v.rx_alloc_frames;
+    e["fill_short"] = v.rx_alloc_short;
+    e["fill_empty"] = v.rx_alloc_empty;
+  }
+  return e;
+}
+
 const DropReasons* KernelDropReasons() {
   static const auto* reasons = new absl::StatusOr<DropReasons>(DropReasons::FromKernel());
   return reasons->ok() ? &**reasons : nullptr;
