@@ -5,10 +5,12 @@
 
 #include <filesystem>
 #include <tuple>
+#include <type_traits>
 
 #include "absl/strings/str_cat.h"
 #include "lib/decoders.h"
 #include "lib/drop_reasons.h"
+#include "lib/probe_counters.h"
 #include "lib/xsk_steer_prog.h"
 
 namespace xskit {
@@ -31,6 +33,35 @@ uint64_t Since(uint64_t cur, uint64_t prev) { return cur >= prev ? cur - prev : 
 
 using SiteKey = std::pair<uint64_t, uint32_t>;
 SiteKey KeyOf(const ProbeSite& s) { return {s.netns_ino, s.ifindex}; }
+
+template <typename Row>
+std::tuple<SiteKey, uint32_t> QueueKey(const Row& r) {
+  return {KeyOf(r.site), r.queue};
+}
+
+// Every counter of `cur` since `prev` (probe_counters.h).
+template <typename V>
+void SinceCounters(V& cur, const V& prev) {
+  ForEachCounter(cur, prev, [](auto& c, auto p) { c = Since(c, p); });
+}
+
+// The counters `value` of each of `rows` since the row of `before` with the
+// same key; a row new in `rows` is counted from zero (left as it is).
+template <typename Row, typename Key, typename V>
+void SinceRows(std::vector<Row>& rows, const std::vector<Row>& before, Key key, V Row::*value) {
+  std::map<std::invoke_result_t<Key, const Row&>, const V*> prev;
+  for (const auto& r : before) prev[key(r)] = &(r.*value);
+  for (auto& r : rows)
+    if (auto it = prev.find(key(r)); it != prev.end()) SinceCounters(r.*value, *it->second);
+}
+
+// SinceRows of rows with one count each, keeping only the rows that moved.
+template <typename Row, typename Key>
+void SinceCountRows(std::vector<Row>& rows, const std::vector<Row>& before, Key key,
+                    uint64_t Row::*count) {
+  SinceRows(rows, before, key, count);
+  std::erase_if(rows, [&](const Row& r) { return r.*count == 0; });
+}
 
 }  // namespace
 
@@ -113,89 +144,24 @@ ProbeSnapshot ProbeSnapshot::Filter(const std::function<bool(const ProbeSite&)>&
 
 ProbeSnapshot ProbeSnapshot::Delta(const ProbeSnapshot& b) const {
   ProbeSnapshot d = *this;
-  {
-    std::map<std::tuple<SiteKey, uint32_t>, const xsk_probes_tx*> prev;
-    for (const auto& r : b.tx) prev[{KeyOf(r.site), r.queue}] = &r.tx;
-    for (auto& r : d.tx) {
-      auto it = prev.find({KeyOf(r.site), r.queue});
-      if (it == prev.end()) continue;
-      const xsk_probes_tx& p = *it->second;
-      xsk_probes_tx& t = r.tx;  // gauges (gauge_ns, cq_*, in_flight, tx_budget) stay
-      t.calls = Since(t.calls, p.calls);
-      t.descs = Since(t.descs, p.descs);
-      for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++) t.hist[i] = Since(t.hist[i], p.hist[i]);
-      t.errors = Since(t.errors, p.errors);
-      t.stalls = Since(t.stalls, p.stalls);
-      t.linear_skbs = Since(t.linear_skbs, p.linear_skbs);
-      t.frag_skbs = Since(t.frag_skbs, p.frag_skbs);
-      t.alloc_fail = Since(t.alloc_fail, p.alloc_fail);
-      t.xmit_busy = Since(t.xmit_busy, p.xmit_busy);
-      t.poll_calls = Since(t.poll_calls, p.poll_calls);
-      t.poll_descs = Since(t.poll_descs, p.poll_descs);
-    }
-  }
-  // Rows keyed by more than their site: subtract, and keep what moved.
-  auto counted = [](auto& rows, const auto& before, auto key, auto field) {
-    std::map<decltype(key(rows.front())), uint64_t> prev;
-    for (const auto& r : before) prev[key(r)] += r.*field;
-    for (auto& r : rows)
-      if (auto it = prev.find(key(r)); it != prev.end()) r.*field = Since(r.*field, it->second);
-    std::erase_if(rows, [&](const auto& r) { return r.*field == 0; });
-  };
-  if (!d.tx_errors.empty())
-    counted(d.tx_errors, b.tx_errors,
-            [](const ProbeTxErrorRow& r) { return std::make_tuple(KeyOf(r.site), r.queue, r.err, r.cause); },
-            &ProbeTxErrorRow::calls);
-  if (!d.drops.empty())
-    counted(d.drops, b.drops,
-            [](const ProbeDropRow& r) { return std::make_tuple(KeyOf(r.site), r.reason, r.xsk); },
-            &ProbeDropRow::skbs);
-  if (!d.xdp_errors.empty())
-    counted(d.xdp_errors, b.xdp_errors,
-            [](const ProbeXdpErrorRow& r) { return std::make_tuple(KeyOf(r.site), r.event, r.value); },
-            &ProbeXdpErrorRow::events);
-  {
-    std::map<std::tuple<SiteKey, uint32_t>, const xsk_probes_latency*> prev;
-    for (const auto& r : b.latency) prev[{KeyOf(r.site), r.queue}] = &r.latency;
-    for (auto& r : d.latency) {
-      auto it = prev.find({KeyOf(r.site), r.queue});
-      if (it == prev.end()) continue;
-      for (int i = 0; i < XSK_PROBES_LAT_BUCKETS; i++)
-        r.latency.hist[i] = Since(r.latency.hist[i], it->second->hist[i]);
-      r.latency.count = Since(r.latency.count, it->second->count);
-      r.latency.sum_ns = Since(r.latency.sum_ns, it->second->sum_ns);
-    }
-  }
-  {
-    std::map<std::tuple<SiteKey, uint32_t>, const xsk_probes_zc*> prev;
-    for (const auto& r : b.zc) prev[{KeyOf(r.site), r.queue}] = &r.zc;
-    for (auto& r : d.zc) {
-      auto it = prev.find({KeyOf(r.site), r.queue});
-      if (it == prev.end()) continue;
-      const xsk_probes_zc& p = *it->second;
-      xsk_probes_zc& z = r.zc;
-      z.tx_batches = Since(z.tx_batches, p.tx_batches);
-      z.tx_descs = Since(z.tx_descs, p.tx_descs);
-      for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++) z.tx_hist[i] = Since(z.tx_hist[i], p.tx_hist[i]);
-      z.completion_calls = Since(z.completion_calls, p.completion_calls);
-      z.completions = Since(z.completions, p.completions);
-      z.wakeups_sendmsg = Since(z.wakeups_sendmsg, p.wakeups_sendmsg);
-      z.wakeups_poll = Since(z.wakeups_poll, p.wakeups_poll);
-      z.sendmsg_need_wakeup = Since(z.sendmsg_need_wakeup, p.sendmsg_need_wakeup);
-      z.sendmsg_no_need_wakeup = Since(z.sendmsg_no_need_wakeup, p.sendmsg_no_need_wakeup);
-      z.rx_alloc_calls = Since(z.rx_alloc_calls, p.rx_alloc_calls);
-      z.rx_alloc_wanted = Since(z.rx_alloc_wanted, p.rx_alloc_wanted);
-      z.rx_alloc_frames = Since(z.rx_alloc_frames, p.rx_alloc_frames);
-      z.rx_alloc_short = Since(z.rx_alloc_short, p.rx_alloc_short);
-      z.rx_alloc_empty = Since(z.rx_alloc_empty, p.rx_alloc_empty);
-    }
-  }
-  if (d.alloc && b.alloc) {
-    d.alloc->bulk_calls = Since(d.alloc->bulk_calls, b.alloc->bulk_calls);
-    d.alloc->bulk_objs = Since(d.alloc->bulk_objs, b.alloc->bulk_objs);
-    d.alloc->napi_build_skb = Since(d.alloc->napi_build_skb, b.alloc->napi_build_skb);
-    d.alloc->napi_build_fail = Since(d.alloc->napi_build_fail, b.alloc->napi_build_fail);
-  }
+  SinceRows(d.tx, b.tx, QueueKey<ProbeTxRow>, &ProbeTxRow::tx);  // gauges stay (not counters)
+  SinceRows(d.latency, b.latency, QueueKey<ProbeLatencyRow>, &ProbeLatencyRow::latency);
+  SinceRows(d.zc, b.zc, QueueKey<ProbeZcRow>, &ProbeZcRow::zc);
+  SinceCountRows(
+      d.tx_errors, b.tx_errors,
+      [](const ProbeTxErrorRow& r) {
+        return std::make_tuple(KeyOf(r.site), r.queue, r.err, r.cause);
+      },
+      &ProbeTxErrorRow::calls);
+  SinceCountRows(
+      d.drops, b.drops,
+      [](const ProbeDropRow& r) { return std::make_tuple(KeyOf(r.site), r.reason, r.xsk); },
+      &ProbeDropRow::skbs);
+  SinceCountRows(
+      d.xdp_errors, b.xdp_errors,
+      [](const ProbeXdpErrorRow& r) { return std::make_tuple(KeyOf(r.site), r.event, r.value); },
+      &ProbeXdpErrorRow::events);
+  if (d.alloc && b.alloc) SinceCounters(*d.alloc, *b.alloc);
   return d;
 }
 
@@ -210,43 +176,33 @@ ProbeSnapshot ReadProbeSnapshot(const PinnedProbes& p, const SiteResolver& sites
   auto failed = [&](const char* what, const absl::Status& st) {
     s.read_errors.emplace_back(what, std::string(st.message()));
   };
-  if (auto rows = p.ReadTx(); rows.ok()) {
-    for (const auto& [k, v] : *rows) s.tx.push_back({sites.Resolve(k.netns_ino, k.ifindex), k.queue, v});
-  } else {
-    failed(kPinTxStats, rows.status());
-  }
-  if (auto rows = p.ReadTxErrors(); rows.ok()) {
-    for (const auto& [k, n] : *rows)
-      s.tx_errors.push_back({sites.Resolve(k.q.netns_ino, k.q.ifindex), k.q.queue, k.err, k.cause,
-                             ErrnoLabel(static_cast<int>(k.err)), CauseLabel(k.cause), n});
-  } else {
-    failed(kPinTxErrors, rows.status());
-  }
-  if (auto rows = p.ReadDrops(); rows.ok()) {
-    for (const auto& [k, n] : *rows)
-      s.drops.push_back({sites.Resolve(k.netns_ino, k.ifindex), k.reason, k.xsk != 0,
-                         DropReasonLabel(reasons, k.reason), n});
-  } else {
-    failed(kPinDrops, rows.status());
-  }
-  if (auto rows = p.ReadXdpErrors(); rows.ok()) {
-    for (const auto& [k, n] : *rows)
-      s.xdp_errors.push_back({sites.Resolve(k.netns_ino, k.ifindex), k.event, k.value,
-                              XdpEventLabel(k.event), XdpValueLabel(k.event, k.value), n});
-  } else {
-    failed(kPinXdpErrors, rows.status());
-  }
-  if (auto rows = p.ReadLatency(); rows.ok()) {
-    for (const auto& [k, v] : *rows)
-      s.latency.push_back({sites.Resolve(k.netns_ino, k.ifindex), k.queue, v});
-  } else {
-    failed(kPinLatency, rows.status());
-  }
-  if (auto rows = p.ReadZc(); rows.ok()) {
-    for (const auto& [k, v] : *rows) s.zc.push_back({sites.Resolve(k.netns_ino, k.ifindex), k.queue, v});
-  } else {
-    failed(kPinZcStats, rows.status());
-  }
+  // One map's entries into `out`, a row each (`row(key, value)`); the pin
+  // in read_errors when the map cannot be read.
+  auto rows_of = [&](const char* pin, const auto& entries, auto& out, auto row) {
+    if (!entries.ok()) return failed(pin, entries.status());
+    for (const auto& [k, v] : *entries) out.push_back(row(k, v));
+  };
+  auto site = [&](const auto& k) { return sites.Resolve(k.netns_ino, k.ifindex); };
+  rows_of(kPinTxStats, p.ReadTx(), s.tx, [&](const auto& k, const auto& v) {
+    return ProbeTxRow{site(k), k.queue, v};
+  });
+  rows_of(kPinTxErrors, p.ReadTxErrors(), s.tx_errors, [&](const auto& k, uint64_t n) {
+    return ProbeTxErrorRow{site(k.q), k.q.queue, k.err, k.cause,
+                           ErrnoLabel(static_cast<int>(k.err)), CauseLabel(k.cause), n};
+  });
+  rows_of(kPinDrops, p.ReadDrops(), s.drops, [&](const auto& k, uint64_t n) {
+    return ProbeDropRow{site(k), k.reason, k.xsk != 0, DropReasonLabel(reasons, k.reason), n};
+  });
+  rows_of(kPinXdpErrors, p.ReadXdpErrors(), s.xdp_errors, [&](const auto& k, uint64_t n) {
+    return ProbeXdpErrorRow{site(k), k.event, k.value, XdpEventLabel(k.event),
+                            XdpValueLabel(k.event, k.value), n};
+  });
+  rows_of(kPinLatency, p.ReadLatency(), s.latency, [&](const auto& k, const auto& v) {
+    return ProbeLatencyRow{site(k), k.queue, v};
+  });
+  rows_of(kPinZcStats, p.ReadZc(), s.zc, [&](const auto& k, const auto& v) {
+    return ProbeZcRow{site(k), k.queue, v};
+  });
   if (auto a = p.ReadAlloc(); a.ok())
     s.alloc = *a;
   else
@@ -269,6 +225,49 @@ ProbeSnapshot ReadProbeSnapshot(const PinLayout& pins, const SiteResolver& sites
     return s;
   }
   return ReadProbeSnapshot(*p, sites, reasons);
+}
+
+nlohmann::json SiteJson(const ProbeSite& s) {
+  return {{"netns_ino", s.netns_ino}, {"ifindex", s.ifindex}, {"ifname", s.ifname},
+          {"netns", s.netns}};
+}
+
+nlohmann::json DropRowJson(const ProbeDropRow& r) {
+  nlohmann::json e = SiteJson(r.site);
+  e["reason"] = r.reason;
+  e["reason_name"] = r.reason_label;
+  e["xsk"] = r.xsk;
+  e["skbs"] = r.skbs;
+  return e;
+}
+
+nlohmann::json ZcRowJson(const ProbeZcRow& r, const std::function<bool(xsk_probes_signal)>& has) {
+  const xsk_probes_zc& v = r.zc;
+  nlohmann::json e = {{"queue", r.queue}};
+  if (has(XSK_PROBES_SIG_ZC_TX_BATCH)) {
+    e["tx_batches"] = v.tx_batches;
+    e["tx_descs"] = v.tx_descs;
+  }
+  if (has(XSK_PROBES_SIG_ZC_COMPLETIONS)) {
+    e["completion_calls"] = v.completion_calls;
+    e["completions"] = v.completions;
+  }
+  if (has(XSK_PROBES_SIG_ZC_WAKEUPS)) {
+    e["wakeups_sendmsg"] = v.wakeups_sendmsg;
+    if (has(XSK_PROBES_SIG_POLL_TX)) e["wakeups_poll"] = v.wakeups_poll;
+  }
+  if (has(XSK_PROBES_SIG_NEED_WAKEUP)) {
+    e["sendmsg_need_wakeup"] = v.sendmsg_need_wakeup;
+    e["sendmsg_no_need_wakeup"] = v.sendmsg_no_need_wakeup;
+  }
+  if (has(XSK_PROBES_SIG_ZC_RX_FILL)) {
+    e["fill_takes"] = v.rx_alloc_calls;
+    e["fill_wanted"] = v.rx_alloc_wanted;
+    e["fill_buffers"] = v.rx_alloc_frames;
+    e["fill_short"] = v.rx_alloc_short;
+    e["fill_empty"] = v.rx_alloc_empty;
+  }
+  return e;
 }
 
 const DropReasons* KernelDropReasons() {

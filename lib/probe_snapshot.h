@@ -17,6 +17,7 @@
 
 #include "bpf/xsk_probes.h"
 #include "lib/xsk_probes_prog.h"
+#include "nlohmann/json.hpp"
 
 namespace xskit {
 
@@ -148,6 +149,18 @@ ProbeSnapshot ReadProbeSnapshot(const PinnedProbes& probes, const SiteResolver& 
 // when none are pinned or they cannot be opened.
 ProbeSnapshot ReadProbeSnapshot(const PinLayout& pins, const SiteResolver& sites,
                                 const DropReasons* reasons);
+
+// The JSON of what every JSON view (`status --json`, xsk-bench --json)
+// prints alike, named once.
+// A site: netns_ino, ifindex, ifname, netns.
+nlohmann::json SiteJson(const ProbeSite& s);
+// A drop row: its site, reason (number and name), xsk, skbs.
+nlohmann::json DropRowJson(const ProbeDropRow& r);
+// A zero-copy row's queue and the counters of the signals `has` accepts
+// (status: all), named as every view names them (fill_takes: takes from
+// the fill ring, fill_buffers: buffers they obtained, ...). Its site and
+// anything derived are the caller's.
+nlohmann::json ZcRowJson(const ProbeZcRow& r, const std::function<bool(xsk_probes_signal)>& has);
 
 // The running kernel's drop reason names, read once per process (nullptr
 // when the kernel has no BTF).

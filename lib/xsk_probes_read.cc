@@ -13,31 +13,10 @@
 #include "lib/errors.h"
 #include "lib/percpu_maps.h"
 #include "lib/pins.h"
+#include "lib/probe_counters.h"
 #include "lib/xsk_probes_prog.h"
 
 namespace xskit {
-namespace {
-
-void AddU64(uint64_t& a, const uint64_t& b) { a += b; }
-
-void AddZc(xsk_probes_zc& a, const xsk_probes_zc& b) {
-  a.tx_batches += b.tx_batches;
-  a.tx_descs += b.tx_descs;
-  for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++) a.tx_hist[i] += b.tx_hist[i];
-  a.completion_calls += b.completion_calls;
-  a.completions += b.completions;
-  a.wakeups_sendmsg += b.wakeups_sendmsg;
-  a.wakeups_poll += b.wakeups_poll;
-  a.sendmsg_need_wakeup += b.sendmsg_need_wakeup;
-  a.sendmsg_no_need_wakeup += b.sendmsg_no_need_wakeup;
-  a.rx_alloc_calls += b.rx_alloc_calls;
-  a.rx_alloc_wanted += b.rx_alloc_wanted;
-  a.rx_alloc_frames += b.rx_alloc_frames;
-  a.rx_alloc_short += b.rx_alloc_short;
-  a.rx_alloc_empty += b.rx_alloc_empty;
-}
-
-}  // namespace
 
 // ---------------------------------------------------------- PinnedProbes
 
@@ -84,17 +63,7 @@ absl::StatusOr<PinnedProbes::Entries<xsk_probes_qkey, xsk_probes_tx>> PinnedProb
     const {
   return ReadPerCpuHash<xsk_probes_qkey, xsk_probes_tx>(
       tx_.get(), "tx_stats", [](xsk_probes_tx& a, const xsk_probes_tx& b) {
-        a.calls += b.calls;
-        a.descs += b.descs;
-        for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++) a.hist[i] += b.hist[i];
-        a.errors += b.errors;
-        a.stalls += b.stalls;
-        a.linear_skbs += b.linear_skbs;
-        a.frag_skbs += b.frag_skbs;
-        a.alloc_fail += b.alloc_fail;
-        a.xmit_busy += b.xmit_busy;
-        a.poll_calls += b.poll_calls;
-        a.poll_descs += b.poll_descs;
+        AddCounters(a, b);
         if (b.gauge_ns > a.gauge_ns) {
           a.gauge_ns = b.gauge_ns;
           a.cq_size = b.cq_size;
@@ -107,7 +76,8 @@ absl::StatusOr<PinnedProbes::Entries<xsk_probes_qkey, xsk_probes_tx>> PinnedProb
 
 absl::StatusOr<PinnedProbes::Entries<xsk_probes_err_key, uint64_t>> PinnedProbes::ReadTxErrors()
     const {
-  return ReadPerCpuHash<xsk_probes_err_key, uint64_t>(tx_errors_.get(), "tx_errors", AddU64);
+  return ReadPerCpuHash<xsk_probes_err_key, uint64_t>(tx_errors_.get(), "tx_errors",
+                                                      AddCounters<uint64_t>);
 }
 
 absl::StatusOr<PinnedProbes::Entries<xsk_probes_drop_key, uint64_t>> PinnedProbes::ReadDrops()
@@ -115,7 +85,8 @@ absl::StatusOr<PinnedProbes::Entries<xsk_probes_drop_key, uint64_t>> PinnedProbe
   // Drops live in two places (bpf/xsk_probes.h): each CPU's direct-mapped
   // slots, and the hash map for keys whose slot was taken. Added up by key.
   XSKIT_ASSIGN_OR_RETURN(auto hashed,
-                         (ReadPerCpuHash<xsk_probes_drop_key, uint64_t>(drops_.get(), "drops", AddU64)));
+                         (ReadPerCpuHash<xsk_probes_drop_key, uint64_t>(drops_.get(), "drops",
+                                                                        AddCounters<uint64_t>)));
   using Key = std::tuple<uint64_t, uint32_t, uint32_t, uint32_t>;
   auto key_of = [](const xsk_probes_drop_key& k) {
     return Key{k.netns_ino, k.ifindex, k.reason, k.xsk};
@@ -139,34 +110,27 @@ absl::StatusOr<PinnedProbes::Entries<xsk_probes_drop_key, uint64_t>> PinnedProbe
 
 absl::StatusOr<PinnedProbes::Entries<xsk_probes_xdp_key, uint64_t>>
 PinnedProbes::ReadXdpErrors() const {
-  return ReadPerCpuHash<xsk_probes_xdp_key, uint64_t>(xdp_errors_.get(), "xdp_errors", AddU64);
+  return ReadPerCpuHash<xsk_probes_xdp_key, uint64_t>(xdp_errors_.get(), "xdp_errors",
+                                                      AddCounters<uint64_t>);
 }
 
 absl::StatusOr<xsk_probes_alloc> PinnedProbes::ReadAlloc() const {
   XSKIT_ASSIGN_OR_RETURN(auto per_cpu,
                          ReadPerCpuArray<xsk_probes_alloc>(alloc_.get(), 1, "alloc_stats"));
   xsk_probes_alloc sum{};
-  for (const auto& a : per_cpu) {
-    sum.bulk_calls += a.bulk_calls;
-    sum.bulk_objs += a.bulk_objs;
-    sum.napi_build_skb += a.napi_build_skb;
-    sum.napi_build_fail += a.napi_build_fail;
-  }
+  for (const auto& a : per_cpu) AddCounters(sum, a);
   return sum;
 }
 
 absl::StatusOr<PinnedProbes::Entries<xsk_probes_qkey, xsk_probes_latency>>
 PinnedProbes::ReadLatency() const {
-  return ReadPerCpuHash<xsk_probes_qkey, xsk_probes_latency>(
-      latency_.get(), "latency", [](xsk_probes_latency& a, const xsk_probes_latency& b) {
-        for (int i = 0; i < XSK_PROBES_LAT_BUCKETS; i++) a.hist[i] += b.hist[i];
-        a.count += b.count;
-        a.sum_ns += b.sum_ns;
-      });
+  return ReadPerCpuHash<xsk_probes_qkey, xsk_probes_latency>(latency_.get(), "latency",
+                                                             AddCounters<xsk_probes_latency>);
 }
 
 absl::StatusOr<PinnedProbes::Entries<xsk_probes_qkey, xsk_probes_zc>> PinnedProbes::ReadZc() const {
-  return ReadPerCpuHash<xsk_probes_qkey, xsk_probes_zc>(zc_.get(), "zc_stats", AddZc);
+  return ReadPerCpuHash<xsk_probes_qkey, xsk_probes_zc>(zc_.get(), "zc_stats",
+                                                        AddCounters<xsk_probes_zc>);
 }
 
 }  // namespace xskit

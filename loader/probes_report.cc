@@ -15,15 +15,6 @@ bool Match(const ProbeFilter& f, uint64_t netns, uint32_t ifindex) {
   return true;
 }
 
-nlohmann::json Where(const ProbeSite& s) {
-  nlohmann::json j;
-  j["netns_ino"] = s.netns_ino;
-  j["ifindex"] = s.ifindex;
-  j["ifname"] = s.ifname;
-  j["netns"] = s.netns;
-  return j;
-}
-
 }  // namespace
 
 nlohmann::json SignalsJson(const std::vector<SignalMode>& signals) {
@@ -59,7 +50,7 @@ nlohmann::json ProbesJson(const ProbeSnapshot& snap) {
   nlohmann::json tx = nlohmann::json::array();
   for (const auto& r : snap.tx) {
     const xsk_probes_tx& v = r.tx;
-    nlohmann::json e = Where(r.site);
+    nlohmann::json e = SiteJson(r.site);
     e["queue"] = r.queue;
     e["calls"] = v.calls;
     e["descs"] = v.descs;
@@ -91,7 +82,7 @@ nlohmann::json ProbesJson(const ProbeSnapshot& snap) {
 
   nlohmann::json errs = nlohmann::json::array();
   for (const auto& r : snap.tx_errors) {
-    nlohmann::json e = Where(r.site);
+    nlohmann::json e = SiteJson(r.site);
     e["queue"] = r.queue;
     e["errno"] = r.err;
     e["errno_name"] = r.errno_label;
@@ -102,19 +93,12 @@ nlohmann::json ProbesJson(const ProbeSnapshot& snap) {
   j["tx_errors"] = std::move(errs);
 
   nlohmann::json drops = nlohmann::json::array();
-  for (const auto& r : snap.drops) {
-    nlohmann::json e = Where(r.site);
-    e["reason"] = r.reason;
-    e["reason_name"] = r.reason_label;
-    e["xsk"] = r.xsk;
-    e["skbs"] = r.skbs;
-    drops.push_back(std::move(e));
-  }
+  for (const auto& r : snap.drops) drops.push_back(DropRowJson(r));
   j["drops"] = std::move(drops);
 
   nlohmann::json xdp = nlohmann::json::array();
   for (const auto& r : snap.xdp_errors) {
-    nlohmann::json e = Where(r.site);
+    nlohmann::json e = SiteJson(r.site);
     e["event"] = r.event_label;
     if (r.event == XSK_PROBES_XDP_REDIRECT_ERR) {
       e["errno"] = r.value;
@@ -135,7 +119,7 @@ nlohmann::json ProbesJson(const ProbeSnapshot& snap) {
 
   nlohmann::json lat = nlohmann::json::array();
   for (const auto& r : snap.latency) {
-    nlohmann::json e = Where(r.site);
+    nlohmann::json e = SiteJson(r.site);
     e["queue"] = r.queue;
     e["count"] = r.latency.count;
     e["sum_ns"] = r.latency.sum_ns;
@@ -149,26 +133,13 @@ nlohmann::json ProbesJson(const ProbeSnapshot& snap) {
 
   nlohmann::json zc = nlohmann::json::array();
   for (const auto& r : snap.zc) {
-    const xsk_probes_zc& v = r.zc;
-    nlohmann::json e = Where(r.site);
-    e["queue"] = r.queue;
-    e["tx_batches"] = v.tx_batches;
-    e["tx_descs"] = v.tx_descs;
+    // Every counter: the signals above say which are live.
+    nlohmann::json e = SiteJson(r.site);
+    e.update(ZcRowJson(r, [](xsk_probes_signal) { return true; }));
     nlohmann::json hist = nlohmann::json::array();
     for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++)
-      hist.push_back({{"low", BatchBucketLow(i)}, {"batches", v.tx_hist[i]}});
+      hist.push_back({{"low", BatchBucketLow(i)}, {"batches", r.zc.tx_hist[i]}});
     e["tx_batch_hist"] = std::move(hist);
-    e["completion_calls"] = v.completion_calls;
-    e["completions"] = v.completions;
-    e["wakeups_sendmsg"] = v.wakeups_sendmsg;
-    e["wakeups_poll"] = v.wakeups_poll;
-    e["sendmsg_need_wakeup"] = v.sendmsg_need_wakeup;
-    e["sendmsg_no_need_wakeup"] = v.sendmsg_no_need_wakeup;
-    e["fill_takes"] = v.rx_alloc_calls;
-    e["fill_wanted"] = v.rx_alloc_wanted;
-    e["fill_buffers"] = v.rx_alloc_frames;
-    e["fill_short"] = v.rx_alloc_short;
-    e["fill_empty"] = v.rx_alloc_empty;
     zc.push_back(std::move(e));
   }
   j["zc"] = std::move(zc);

@@ -1,17 +1,21 @@
 // Tier `unit`: the decoders every view labels through (lib/decoders.h) and
 // the enum tables that print and parse (lib/enums.h), as tables of input
 // and wanted label (ebpf_exporter's decoder/*_test.go style), plus the
-// snapshot's Delta and site names.
+// snapshot's Delta, site names, counter lists and shared JSON rows.
 #include <bpf/btf.h>
 #include <linux/types.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <memory>
+#include <set>
+#include <string>
 
 #include "gtest/gtest.h"
 #include "lib/decoders.h"
 #include "lib/drop_reasons.h"
 #include "lib/enums.h"
+#include "lib/probe_counters.h"
 #include "lib/probe_snapshot.h"
 #include "lib/xsk_probes_prog.h"
 #include "lib/xsk_steer_prog.h"
@@ -228,6 +232,74 @@ TEST(ProbeSnapshotTest, ZeroCopyRowsDeltaAndFilterByKey) {
   ProbeSnapshot f = b.Filter([](const ProbeSite& s) { return s.ifname == "eth2"; });
   ASSERT_EQ(f.zc.size(), 1u);
   EXPECT_EQ(f.zc[0].site.ifindex, 8u);
+}
+
+// Every counter of a probe value is in its one list (lib/probe_counters.h)
+// once: a field added to bpf/xsk_probes.h and not listed would be neither
+// summed over CPUs nor subtracted by Delta(). All four values hold __u64
+// counters first; xsk_probes_tx's gauges follow from gauge_ns.
+TEST(ProbeCountersTest, EachValueListsEveryCounterOnce) {
+  auto listed = [](auto v) {
+    std::set<const void*> seen;
+    size_t calls = 0;
+    auto w = v;
+    ForEachCounter(v, w, [&](auto& a, auto) {
+      seen.insert(&a);
+      calls++;
+    });
+    return std::make_pair(seen.size(), calls);
+  };
+  constexpr size_t kU64 = sizeof(__u64);
+  EXPECT_EQ(listed(xsk_probes_tx{}), std::make_pair(offsetof(xsk_probes_tx, gauge_ns) / kU64,
+                                                    offsetof(xsk_probes_tx, gauge_ns) / kU64));
+  EXPECT_EQ(listed(xsk_probes_zc{}),
+            std::make_pair(sizeof(xsk_probes_zc) / kU64, sizeof(xsk_probes_zc) / kU64));
+  EXPECT_EQ(listed(xsk_probes_latency{}),
+            std::make_pair(sizeof(xsk_probes_latency) / kU64, sizeof(xsk_probes_latency) / kU64));
+  EXPECT_EQ(listed(xsk_probes_alloc{}),
+            std::make_pair(sizeof(xsk_probes_alloc) / kU64, sizeof(xsk_probes_alloc) / kU64));
+  xsk_probes_tx a{}, b{};
+  a.calls = 1;
+  a.in_flight = 3;
+  b.calls = 2;
+  b.hist[XSK_PROBES_BATCH_BUCKETS - 1] = 5;
+  b.in_flight = 7;
+  AddCounters(a, b);
+  EXPECT_EQ(a.calls, 3u);
+  EXPECT_EQ(a.hist[XSK_PROBES_BATCH_BUCKETS - 1], 5u);
+  EXPECT_EQ(a.in_flight, 3u) << "gauges are not counters: the reader takes the newest";
+}
+
+// status --json and xsk-bench --json render a zero-copy row and a drop row
+// through the same functions: the same names, and only the counters of
+// the signals the caller has.
+TEST(ProbeSnapshotTest, SharedJsonRowsNameEachFieldOnce) {
+  SiteResolver sites({{11, 7, "eth1", "ns1"}}, 10);
+  xsk_probes_zc z{};
+  z.tx_batches = 3;
+  z.wakeups_poll = 4;
+  z.rx_alloc_calls = 5;
+  z.rx_alloc_frames = 6;
+  ProbeZcRow row{sites.Resolve(11, 7), 2, z};
+  nlohmann::json all = ZcRowJson(row, [](xsk_probes_signal) { return true; });
+  EXPECT_EQ(all.size(), 14u) << "the queue and every counter but the histogram: " << all.dump();
+  EXPECT_EQ(all["queue"], 2);
+  EXPECT_EQ(all["tx_batches"], 3);
+  EXPECT_EQ(all["wakeups_poll"], 4);
+  EXPECT_EQ(all["fill_takes"], 5) << "rx_alloc_calls: takes from the fill ring";
+  EXPECT_EQ(all["fill_buffers"], 6) << "rx_alloc_frames: buffers obtained";
+  nlohmann::json fill = ZcRowJson(row, [](xsk_probes_signal s) {
+    return s == XSK_PROBES_SIG_ZC_RX_FILL || s == XSK_PROBES_SIG_ZC_WAKEUPS;
+  });
+  std::set<std::string> keys;
+  for (const auto& [k, v] : fill.items()) keys.insert(k);
+  EXPECT_EQ(keys, (std::set<std::string>{"queue", "wakeups_sendmsg", "fill_takes", "fill_wanted",
+                                          "fill_buffers", "fill_short", "fill_empty"}))
+      << "wakeups_poll only with poll_tx: " << fill.dump();
+  nlohmann::json drop = DropRowJson({sites.Resolve(11, 7), 3, true, "NO_SOCKET", 9});
+  EXPECT_EQ(drop, (nlohmann::json{{"netns_ino", 11}, {"ifindex", 7}, {"ifname", "eth1"},
+                                  {"netns", "ns1"}, {"reason", 3}, {"reason_name", "NO_SOCKET"},
+                                  {"xsk", true}, {"skbs", 9}}));
 }
 
 }  // namespace

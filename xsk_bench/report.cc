@@ -153,11 +153,7 @@ json Reporter::ProbesJson(const RunFacts& f) const {
   }
   if (probes_.Has(XSK_PROBES_SIG_DROPS)) {
     json drops = json::array();
-    for (const auto& r : d.drops)
-      drops.push_back({{"ifname", r.site.ifname}, {"netns", r.site.netns},
-                       {"netns_ino", r.site.netns_ino}, {"ifindex", r.site.ifindex},
-                       {"reason", r.reason}, {"reason_name", r.reason_label}, {"xsk", r.xsk},
-                       {"skbs", r.skbs}});
+    for (const auto& r : d.drops) drops.push_back(DropRowJson(r));
     p["drops"] = drops;
   }
   if (probes_.Has(XSK_PROBES_SIG_XDP_ERRORS)) {
@@ -194,32 +190,11 @@ json Reporter::ProbesJson(const RunFacts& f) const {
   // pool's queue, wakeups and need_wakeup by the socket's).
   json zc = json::array();
   for (const auto& r : d.zc) {
-    const xsk_probes_zc& v = r.zc;
-    json e = {{"ifname", r.site.ifname}, {"netns", r.site.netns}, {"queue", r.queue}};
-    if (probes_.Has(XSK_PROBES_SIG_ZC_TX_BATCH)) {
-      e["tx_batches"] = v.tx_batches;
-      e["tx_descs"] = v.tx_descs;
-      e["descs_per_batch"] = Div(v.tx_descs, v.tx_batches - v.tx_hist[0]);
-    }
-    if (probes_.Has(XSK_PROBES_SIG_ZC_COMPLETIONS)) {
-      e["completion_calls"] = v.completion_calls;
-      e["completions"] = v.completions;
-    }
-    if (probes_.Has(XSK_PROBES_SIG_ZC_WAKEUPS)) {
-      e["wakeups_sendmsg"] = v.wakeups_sendmsg;
-      if (probes_.Has(XSK_PROBES_SIG_POLL_TX)) e["wakeups_poll"] = v.wakeups_poll;
-    }
-    if (probes_.Has(XSK_PROBES_SIG_NEED_WAKEUP)) {
-      e["sendmsg_need_wakeup"] = v.sendmsg_need_wakeup;
-      e["sendmsg_no_need_wakeup"] = v.sendmsg_no_need_wakeup;
-    }
-    if (probes_.Has(XSK_PROBES_SIG_ZC_RX_FILL)) {
-      e["fill_takes"] = v.rx_alloc_calls;
-      e["fill_wanted"] = v.rx_alloc_wanted;
-      e["fill_buffers"] = v.rx_alloc_frames;
-      e["fill_short"] = v.rx_alloc_short;
-      e["fill_empty"] = v.rx_alloc_empty;
-    }
+    json e = ZcRowJson(r, [&](xsk_probes_signal s) { return probes_.Has(s); });
+    e["ifname"] = r.site.ifname;
+    e["netns"] = r.site.netns;
+    if (probes_.Has(XSK_PROBES_SIG_ZC_TX_BATCH))
+      e["descs_per_batch"] = Div(r.zc.tx_descs, r.zc.tx_batches - r.zc.tx_hist[0]);
     zc.push_back(std::move(e));
   }
   p["zc"] = zc;
