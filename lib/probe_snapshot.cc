@@ -232,6 +232,31 @@ nlohmann::json SiteJson(const ProbeSite& s) {
           {"netns", s.netns}};
 }
 
+nlohmann::json TxErrorRowJson(const ProbeTxErrorRow& r) {
+  nlohmann::json e = SiteJson(r.site);
+  e["queue"] = r.queue;
+  e["errno"] = r.err;
+  e["errno_name"] = r.errno_label;
+  e["cause"] = r.cause_label;
+  e["calls"] = r.calls;
+  return e;
+}
+
+nlohmann::json XdpErrorRowJson(const ProbeXdpErrorRow& r) {
+  nlohmann::json e = SiteJson(r.site);
+  e["event"] = r.event_label;
+  // value_label is an errno's name or an action's (XdpValueLabel).
+  if (r.event == XSK_PROBES_XDP_REDIRECT_ERR) {
+    e["errno"] = r.value;
+    e["errno_name"] = r.value_label;
+  } else {
+    e["action"] = r.value;
+    e["action_name"] = r.value_label;
+  }
+  e["events"] = r.events;
+  return e;
+}
+
 nlohmann::json DropRowJson(const ProbeDropRow& r) {
   nlohmann::json e = SiteJson(r.site);
   e["reason"] = r.reason;

@@ -154,8 +154,15 @@ ProbeSnapshot ReadProbeSnapshot(const PinLayout& pins, const SiteResolver& sites
 // prints alike, named once.
 // A site: netns_ino, ifindex, ifname, netns.
 nlohmann::json SiteJson(const ProbeSite& s);
+// A sendmsg error row: its site, queue, errno (number and name: errno,
+// errno_name), cause (name), calls.
+nlohmann::json TxErrorRowJson(const ProbeTxErrorRow& r);
 // A drop row: its site, reason (number and name), xsk, skbs.
 nlohmann::json DropRowJson(const ProbeDropRow& r);
+// An XDP error row: its site, event (name), the value by what it is (a
+// redirect error's errno: errno, errno_name; an exception's action:
+// action, action_name, both number and name), events.
+nlohmann::json XdpErrorRowJson(const ProbeXdpErrorRow& r);
 // A zero-copy row's queue and the counters of the signals `has` accepts
 // (status: all), named as every view names them (fill_takes: takes from
 // the fill ring, fill_buffers: buffers they obtained, ...). Its site and

@@ -81,15 +81,7 @@ nlohmann::json ProbesJson(const ProbeSnapshot& snap) {
   j["tx"] = std::move(tx);
 
   nlohmann::json errs = nlohmann::json::array();
-  for (const auto& r : snap.tx_errors) {
-    nlohmann::json e = SiteJson(r.site);
-    e["queue"] = r.queue;
-    e["errno"] = r.err;
-    e["errno_name"] = r.errno_label;
-    e["cause"] = r.cause_label;
-    e["calls"] = r.calls;
-    errs.push_back(std::move(e));
-  }
+  for (const auto& r : snap.tx_errors) errs.push_back(TxErrorRowJson(r));
   j["tx_errors"] = std::move(errs);
 
   nlohmann::json drops = nlohmann::json::array();
@@ -97,18 +89,7 @@ nlohmann::json ProbesJson(const ProbeSnapshot& snap) {
   j["drops"] = std::move(drops);
 
   nlohmann::json xdp = nlohmann::json::array();
-  for (const auto& r : snap.xdp_errors) {
-    nlohmann::json e = SiteJson(r.site);
-    e["event"] = r.event_label;
-    if (r.event == XSK_PROBES_XDP_REDIRECT_ERR) {
-      e["errno"] = r.value;
-      e["errno_name"] = r.value_label;
-    } else {
-      e["action"] = r.value_label;
-    }
-    e["events"] = r.events;
-    xdp.push_back(std::move(e));
-  }
+  for (const auto& r : snap.xdp_errors) xdp.push_back(XdpErrorRowJson(r));
   j["xdp_errors"] = std::move(xdp);
 
   if (snap.alloc)
@@ -199,7 +180,7 @@ std::string RenderProbes(const nlohmann::json& p) {
   for (const auto& e : p["xdp_errors"])
     absl::StrAppend(&out, "  xdp ", e["event"].get<std::string>(), " ", where(e), " ",
                     e.contains("errno_name") ? e["errno_name"].get<std::string>()
-                                             : e["action"].get<std::string>(),
+                                             : e["action_name"].get<std::string>(),
                     ": ", e["events"].get<uint64_t>(), "\n");
   return out;
 }

@@ -270,9 +270,9 @@ TEST(ProbeCountersTest, EachValueListsEveryCounterOnce) {
   EXPECT_EQ(a.in_flight, 3u) << "gauges are not counters: the reader takes the newest";
 }
 
-// status --json and xsk-bench --json render a zero-copy row and a drop row
-// through the same functions: the same names, and only the counters of
-// the signals the caller has.
+// status --json and xsk-bench --json render zero-copy, drop, sendmsg error
+// and XDP error rows through the same functions: the same names, and only
+// the counters of the signals the caller has.
 TEST(ProbeSnapshotTest, SharedJsonRowsNameEachFieldOnce) {
   SiteResolver sites({{11, 7, "eth1", "ns1"}}, 10);
   xsk_probes_zc z{};
@@ -300,6 +300,27 @@ TEST(ProbeSnapshotTest, SharedJsonRowsNameEachFieldOnce) {
   EXPECT_EQ(drop, (nlohmann::json{{"netns_ino", 11}, {"ifindex", 7}, {"ifname", "eth1"},
                                   {"netns", "ns1"}, {"reason", 3}, {"reason_name", "NO_SOCKET"},
                                   {"xsk", true}, {"skbs", 9}}));
+  // A sendmsg error and an XDP error: the errno (or action) by number and
+  // by name, the same keys in every view.
+  nlohmann::json err = TxErrorRowJson({sites.Resolve(11, 7), 1, EAGAIN, XSK_PROBES_CAUSE_CQ_FULL,
+                                       ErrnoLabel(EAGAIN), CauseLabel(XSK_PROBES_CAUSE_CQ_FULL), 4});
+  EXPECT_EQ(err, (nlohmann::json{{"netns_ino", 11}, {"ifindex", 7}, {"ifname", "eth1"},
+                                 {"netns", "ns1"}, {"queue", 1}, {"errno", EAGAIN},
+                                 {"errno_name", "EAGAIN"}, {"cause", "cq_full"}, {"calls", 4}}));
+  nlohmann::json redirect = XdpErrorRowJson({sites.Resolve(11, 7), XSK_PROBES_XDP_REDIRECT_ERR, ENOSPC,
+                                             XdpEventLabel(XSK_PROBES_XDP_REDIRECT_ERR),
+                                             XdpValueLabel(XSK_PROBES_XDP_REDIRECT_ERR, ENOSPC), 5});
+  EXPECT_EQ(redirect, (nlohmann::json{{"netns_ino", 11}, {"ifindex", 7}, {"ifname", "eth1"},
+                                      {"netns", "ns1"}, {"event", "redirect_err"}, {"errno", ENOSPC},
+                                      {"errno_name", "ENOSPC"}, {"events", 5}}))
+      << "a redirect error's value is an errno";
+  nlohmann::json exception = XdpErrorRowJson({sites.Resolve(0, 0), XSK_PROBES_XDP_EXCEPTION, 0,
+                                              XdpEventLabel(XSK_PROBES_XDP_EXCEPTION),
+                                              XdpValueLabel(XSK_PROBES_XDP_EXCEPTION, 0), 6});
+  EXPECT_EQ(exception, (nlohmann::json{{"netns_ino", 0}, {"ifindex", 0}, {"ifname", ""},
+                                       {"netns", ""}, {"event", "exception"}, {"action", 0},
+                                       {"action_name", "aborted"}, {"events", 6}}))
+      << "an exception's value is an XDP action (0: aborted); no device: ifindex 0";
 }
 
 }  // namespace

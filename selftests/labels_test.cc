@@ -67,6 +67,22 @@ std::map<std::string, std::string> LineLabels(const std::string& line) {
   return out;
 }
 
+// A sendmsg error row's labels as the exporter has them ("cause|errno"),
+// read alike from xsk-bench's backpressure and status' tx_errors: both are
+// TxErrorRowJson (lib/probe_snapshot.h), so the keys are the same.
+std::string TxErrorLabels(const json& e) {
+  return absl::StrCat(e["cause"].get<std::string>(), "|", e["errno_name"].get<std::string>());
+}
+
+// An XDP error row's ("ifname|netns|event|errno or action"), from either
+// view's xdp_errors (XdpErrorRowJson).
+std::string XdpErrorLabels(const json& x) {
+  return absl::StrCat(x["ifname"].get<std::string>(), "|", x["netns"].get<std::string>(), "|",
+                      x["event"].get<std::string>(), "|",
+                      x.contains("errno_name") ? x["errno_name"].get<std::string>()
+                                               : x["action_name"].get<std::string>());
+}
+
 class LabelsAgreeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -164,11 +180,8 @@ TEST_F(LabelsAgreeTest, StatusTopExporterAndBenchPrintTheSameLabels) {
     for (const auto& d : p.value("drops", json::array()))
       bench_drops.insert(absl::StrCat(d["ifname"].get<std::string>(), "|", d["netns"].get<std::string>(), "|",
                                       d["reason_name"].get<std::string>()));
-    for (const auto& b : p.value("backpressure", json::array()))
-      bench_errors.insert(absl::StrCat(b["cause"].get<std::string>(), "|", b["errno"].get<std::string>()));
-    for (const auto& x : p.value("xdp_errors", json::array()))
-      bench_xdp.insert(absl::StrCat(x["ifname"].get<std::string>(), "|", x["netns"].get<std::string>(), "|",
-                                    x["event"].get<std::string>(), "|", x["value"].get<std::string>()));
+    for (const auto& b : p.value("backpressure", json::array())) bench_errors.insert(TxErrorLabels(b));
+    for (const auto& x : p.value("xdp_errors", json::array())) bench_xdp.insert(XdpErrorLabels(x));
   }
 
   // status --json (host view: every site).
@@ -182,14 +195,9 @@ TEST_F(LabelsAgreeTest, StatusTopExporterAndBenchPrintTheSameLabels) {
       status_drops.insert(absl::StrCat(d["ifname"].get<std::string>(), "|", d["netns"].get<std::string>(), "|",
                                        d["reason_name"].get<std::string>()));
   for (const auto& e : sp["tx_errors"])
-    if (Ours(e["netns"]))
-      status_errors.insert(absl::StrCat(e["cause"].get<std::string>(), "|", e["errno_name"].get<std::string>()));
+    if (Ours(e["netns"])) status_errors.insert(TxErrorLabels(e));
   for (const auto& x : sp["xdp_errors"])
-    if (Ours(x["netns"]))
-      status_xdp.insert(absl::StrCat(x["ifname"].get<std::string>(), "|", x["netns"].get<std::string>(), "|",
-                                     x["event"].get<std::string>(), "|",
-                                     x.contains("errno_name") ? x["errno_name"].get<std::string>()
-                                                              : x["action"].get<std::string>()));
+    if (Ours(x["netns"])) status_xdp.insert(XdpErrorLabels(x));
   for (const auto& t : sp["tx"])
     if (Ours(t["netns"]))
       status_tx_sites.insert(absl::StrCat(t["ifname"].get<std::string>(), "@", t["netns"].get<std::string>()));

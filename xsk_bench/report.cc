@@ -146,9 +146,11 @@ json Reporter::ProbesJson(const RunFacts& f) const {
   }
   if (tx_side && probes_.Has(XSK_PROBES_SIG_BACKPRESSURE)) {
     json bp = json::array();
-    for (const auto& r : d.tx_errors)
-      bp.push_back({{"cause", r.cause_label}, {"errno", r.errno_label},
-                    {"calls", r.calls}, {"share_of_calls", Div(r.calls, dtx.calls)}});
+    for (const auto& r : d.tx_errors) {
+      json e = TxErrorRowJson(r);
+      e["share_of_calls"] = Div(r.calls, dtx.calls);
+      bp.push_back(std::move(e));
+    }
     p["backpressure"] = bp;
   }
   if (probes_.Has(XSK_PROBES_SIG_DROPS)) {
@@ -158,9 +160,7 @@ json Reporter::ProbesJson(const RunFacts& f) const {
   }
   if (probes_.Has(XSK_PROBES_SIG_XDP_ERRORS)) {
     json xe = json::array();
-    for (const auto& r : d.xdp_errors)
-      xe.push_back({{"ifname", r.site.ifname}, {"netns", r.site.netns}, {"event", r.event_label},
-                    {"value", r.value_label}, {"events", r.events}});
+    for (const auto& r : d.xdp_errors) xe.push_back(XdpErrorRowJson(r));
     p["xdp_errors"] = xe;
   }
   // Frames lost on the way, each counted once: every kfree_skb with a
@@ -386,7 +386,7 @@ std::string RenderSummary(const json& r) {
     std::vector<std::string> parts;
     for (const auto& b : p["backpressure"])
       parts.push_back(absl::StrFormat("%s/%s %s of calls", b["cause"].get<std::string>(),
-                                      b["errno"].get<std::string>(),
+                                      b["errno_name"].get<std::string>(),
                                       Pct(b["share_of_calls"].get<double>())));
     row("backpressure", parts.empty() ? "none" : absl::StrJoin(parts, ", "));
   }
@@ -401,7 +401,9 @@ std::string RenderSummary(const json& r) {
   if (p.contains("xdp_errors") && !p["xdp_errors"].empty()) {
     std::vector<std::string> parts;
     for (const auto& d : p["xdp_errors"])
-      parts.push_back(absl::StrCat(d["event"].get<std::string>(), " ", d["value"].get<std::string>(),
+      parts.push_back(absl::StrCat(d["event"].get<std::string>(), " ",
+                                   d.contains("errno_name") ? d["errno_name"].get<std::string>()
+                                                            : d["action_name"].get<std::string>(),
                                    " ", d["events"].get<uint64_t>()));
     row("xdp errors", absl::StrJoin(parts, ", "));
   }

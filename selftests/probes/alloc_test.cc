@@ -13,12 +13,6 @@ namespace {
 // head cache during a test adds to its counts, and the failure message says
 // how many the host made in the same time without the test's frames.
 
-xsk_probes_alloc AllocDelta(const xsk_probes_alloc& before, const xsk_probes_alloc& after) {
-  return {after.bulk_calls - before.bulk_calls, after.bulk_objs - before.bulk_objs,
-          after.napi_build_skb - before.napi_build_skb,
-          after.napi_build_fail - before.napi_build_fail};
-}
-
 xsk_probes_alloc ReadAllocOrZero(const PinnedProbes& probes) {
   auto a = probes.ReadAlloc();
   EXPECT_TRUE(a.ok()) << "read alloc_stats: " << a.status().message();
@@ -31,18 +25,18 @@ xsk_probes_alloc ReadAllocOrZero(const PinnedProbes& probes) {
 xsk_probes_alloc AllocSince(const PinnedProbes& probes, const xsk_probes_alloc& before,
                             const std::function<bool(const xsk_probes_alloc&)>& done) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (!done(AllocDelta(before, ReadAllocOrZero(probes))) &&
+  while (!done(Delta(before, ReadAllocOrZero(probes))) &&
          std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  return AllocDelta(before, ReadAllocOrZero(probes));
+  return Delta(before, ReadAllocOrZero(probes));
 }
 
 // What the host allocates on its own in the time a test takes (1 s).
 std::string Background(const PinnedProbes& probes) {
   const xsk_probes_alloc before = ReadAllocOrZero(probes);
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  xsk_probes_alloc d = AllocDelta(before, ReadAllocOrZero(probes));
+  xsk_probes_alloc d = Delta(before, ReadAllocOrZero(probes));
   return absl::StrCat("host background in 1 s without the test's frames: ", d.bulk_calls,
                       " bulk calls, ", d.bulk_objs, " objects, ", d.napi_build_skb,
                       " napi_build_skb");

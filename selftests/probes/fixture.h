@@ -25,6 +25,7 @@
 #include <memory>
 #include <optional>
 #include <thread>
+#include <type_traits>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
@@ -32,6 +33,7 @@
 #include "lib/attach.h"
 #include "lib/drop_reasons.h"
 #include "lib/iface_facts.h"
+#include "lib/probe_counters.h"
 #include "lib/xsk_probes_prog.h"
 #include "xsk/xsk_socket.h"
 #include "selftests/lib/alloc_paths.h"
@@ -88,40 +90,14 @@ inline Where WhereHere(const std::string& dev) {
 // device's timer; used in the initial namespace, one test at a time.
 inline const char* HeldTxNic() { return std::getenv("XSKIT_VIRTIO_HELD_TX"); }
 
-// after - before, counters only; gauges from `after`.
-inline xsk_probes_tx Delta(const xsk_probes_tx& before, const xsk_probes_tx& after) {
-  xsk_probes_tx d = after;
-  d.calls -= before.calls;
-  d.descs -= before.descs;
-  for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++) d.hist[i] -= before.hist[i];
-  d.errors -= before.errors;
-  d.stalls -= before.stalls;
-  d.linear_skbs -= before.linear_skbs;
-  d.frag_skbs -= before.frag_skbs;
-  d.alloc_fail -= before.alloc_fail;
-  d.xmit_busy -= before.xmit_busy;
-  d.poll_calls -= before.poll_calls;
-  d.poll_descs -= before.poll_descs;
-  return d;
-}
-
-// after - before for the zero-copy counters.
-inline xsk_probes_zc Delta(const xsk_probes_zc& before, const xsk_probes_zc& after) {
-  xsk_probes_zc d = after;
-  d.tx_batches -= before.tx_batches;
-  d.tx_descs -= before.tx_descs;
-  for (int i = 0; i < XSK_PROBES_BATCH_BUCKETS; i++) d.tx_hist[i] -= before.tx_hist[i];
-  d.completion_calls -= before.completion_calls;
-  d.completions -= before.completions;
-  d.wakeups_sendmsg -= before.wakeups_sendmsg;
-  d.wakeups_poll -= before.wakeups_poll;
-  d.sendmsg_need_wakeup -= before.sendmsg_need_wakeup;
-  d.sendmsg_no_need_wakeup -= before.sendmsg_no_need_wakeup;
-  d.rx_alloc_calls -= before.rx_alloc_calls;
-  d.rx_alloc_wanted -= before.rx_alloc_wanted;
-  d.rx_alloc_frames -= before.rx_alloc_frames;
-  d.rx_alloc_short -= before.rx_alloc_short;
-  d.rx_alloc_empty -= before.rx_alloc_empty;
+// after - before, counter by counter (the counters of each value are
+// listed once, lib/probe_counters.h); gauges from `after`.
+template <typename V>
+  requires std::is_same_v<V, xsk_probes_tx> || std::is_same_v<V, xsk_probes_zc> ||
+           std::is_same_v<V, xsk_probes_alloc>
+inline V Delta(const V& before, const V& after) {
+  V d = after;
+  ForEachCounter(d, before, [](auto& c, auto b) { c -= b; });
   return d;
 }
 

@@ -205,7 +205,8 @@ TEST_F(ProbesTest, XskBenchTxBudgetStopsEvery64Descriptors) {
   EXPECT_GE(calls_of_64, eagain) << "every stop at the budget sent 64 (no more can be sent by one call)";
   ASSERT_EQ(p["backpressure"].size(), 1u) << "exactly one (errno, cause): " << p["backpressure"].dump();
   EXPECT_EQ(p["backpressure"][0]["cause"], "budget");
-  EXPECT_EQ(p["backpressure"][0]["errno"], "EAGAIN");
+  EXPECT_EQ(p["backpressure"][0]["errno"], EAGAIN) << "the errno's number, as status prints it";
+  EXPECT_EQ(p["backpressure"][0]["errno_name"], "EAGAIN");
   EXPECT_EQ(p["backpressure"][0]["calls"].get<uint64_t>(), eagain)
       << "the probes' budget stops are the EAGAINs xsk-bench got";
 }
