@@ -685,7 +685,7 @@ void EndToEnd(const Ctx& c) {
   xdp_baselines__destroy(base);
 
   std::printf("\nend to end: what xskit costs an AF_XDP application (yardstick rxdrop/txonly, 64 B, copy\n"
-              "mode, generic XDP on veth), median of %d interleaved %.0f s rounds; ratios to (a).\n"
+              "mode, generic XDP on veth), median of %d interleaved %g s rounds; ratios to (a).\n"
               "pps/cpu: frames per second of CPU time of the thread that carries the kernel's work\n"
               "(the sender's: on veth the peer's receive, XDP and drops run in its softirq).\n",
               c.rounds, c.secs);
@@ -766,7 +766,7 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  std::printf("pps on veth (%s <-> %s), 64 B, copy mode, median of %d interleaved %.0f s rounds; "
+  std::printf("pps on veth (%s <-> %s), 64 B, copy mode, median of %d interleaved %g s rounds; "
               "load average at start: ",
               c.rx.ifname.c_str(), c.tx.ifname.c_str(), c.rounds, c.secs);
   std::fflush(stdout);
