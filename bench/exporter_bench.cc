@@ -18,15 +18,11 @@
 // measures another build's xsk-exporter against this one's pins. Figures only; the
 // targets (p99 < 5 ms, RSS < 30 MiB, idle CPU < 0.5 %) are printed next to
 // them, never asserted.
-#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <fcntl.h>
 #include <linux/types.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -54,7 +50,6 @@
 #include "lib/xsk_steer_prog.h"
 #include "bench/bench_util.h"
 
-extern char** environ;
 
 namespace xskit {
 namespace {
@@ -181,74 +176,6 @@ size_t Populate(const std::string& root, const std::string& dir_name) {
   return n;
 }
 
-struct Child {
-  pid_t pid = -1;
-  int out = -1;
-};
-
-Child Spawn(std::vector<std::string> argv) {
-  Child c;
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return c;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  if (posix_spawn(&c.pid, args[0], &fa, nullptr, args.data(), environ) != 0) c.pid = -1;
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(p[1]);
-  c.out = p[0];
-  return c;
-}
-
-int WaitPort(int fd) {
-  std::string buf;
-  char b[256];
-  for (int i = 0; i < 50; i++) {
-    pollfd pfd{fd, POLLIN, 0};
-    if (::poll(&pfd, 1, 100) > 0) {
-      ssize_t n = ::read(fd, b, sizeof(b));
-      if (n <= 0) return 0;
-      buf.append(b, n);
-      if (size_t at = buf.find("listening on port "); at != std::string::npos &&
-                                                     buf.find('\n', at) != std::string::npos)
-        return std::atoi(buf.c_str() + at + 18);
-    }
-  }
-  return 0;
-}
-
-// One GET /metrics as Prometheus sends it; returns the response size (0 on
-// failure) and keeps the body if asked.
-size_t Scrape(int port, std::string* body = nullptr) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-    ::close(fd);
-    return 0;
-  }
-  const char req[] =
-      "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
-      "Accept: application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
-      "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1\r\n"
-      "Accept-Encoding: gzip\r\nUser-Agent: Prometheus/2.42.0\r\n\r\n";
-  (void)::write(fd, req, sizeof(req) - 1);
-  size_t total = 0;
-  static char buf[1 << 17];
-  ssize_t n;
-  while ((n = ::read(fd, buf, sizeof(buf))) > 0) {
-    total += n;
-    if (body) body->append(buf, n);
-  }
-  ::close(fd);
-  return total;
-}
-
 // Run time of all of `pid`'s threads, in seconds (schedstat: nanoseconds).
 double CpuSeconds(pid_t pid) {
   double ns = 0;
@@ -272,13 +199,6 @@ std::string Status(pid_t pid, const std::string& key) {
 
 double MiB(pid_t pid, const std::string& key) {
   return std::atof(Status(pid, key).c_str()) / 1024;  // "  12345 kB"
-}
-
-std::string LoadAverage() {
-  std::ifstream in("/proc/loadavg");
-  std::string a, b, c;
-  in >> a >> b >> c;
-  return absl::StrCat(a, " ", b, " ", c);
 }
 
 // What one case measured over all its rounds.
@@ -305,32 +225,32 @@ constexpr int kPinScrapes = 50;  // reading xsk_exporter_scrape_duration_seconds
 // scrapes once a second. False when the exporter did not start.
 bool Round(const std::string& pin_root, Figures& f, const char* keep_body) {
   const char* other = std::getenv("XSKIT_BENCH_EXPORTER");
-  Child exp = Spawn({other ? other : benchutil::Bin("exporter/xsk-exporter"), "--pin-root",
-                     pin_root, "--web.listen-address", "127.0.0.1:0", "--log-level", "warn"});
-  int port = WaitPort(exp.out);
+  benchutil::ListeningChild exp({other ? other : benchutil::Bin("exporter/xsk-exporter"), "--pin-root",
+                                 pin_root, "--web.listen-address", "127.0.0.1:0", "--log-level", "warn"},
+                                /*capture_stderr=*/false);
+  int port = exp.Port();
   if (port == 0) {
     std::fprintf(stderr, "exporter_bench: xsk-exporter did not start\n");
-    if (exp.pid > 0) ::kill(exp.pid, SIGKILL), ::waitpid(exp.pid, nullptr, 0);
     return false;
   }
   // Idle: nobody scrapes (the first scrape comes after).
-  double c0 = CpuSeconds(exp.pid);
+  double c0 = CpuSeconds(exp.pid());
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  f.idle_cpu_s += CpuSeconds(exp.pid) - c0;
+  f.idle_cpu_s += CpuSeconds(exp.pid()) - c0;
   f.idle_s += 2;
 
-  for (int i = 0; i < 10; i++) Scrape(port);  // warm: first discovery, allocations
-  double c1 = CpuSeconds(exp.pid);
+  for (int i = 0; i < 10; i++) benchutil::ScrapeMetrics(port);  // warm: first discovery, allocations
+  double c1 = CpuSeconds(exp.pid());
   for (int i = 0; i < kScrapes; i++) {
     auto t0 = std::chrono::steady_clock::now();
-    f.bytes = Scrape(port);
+    f.bytes = benchutil::ScrapeMetrics(port);
     f.ms.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
-  f.scrape_cpu_s += CpuSeconds(exp.pid) - c1;
+  f.scrape_cpu_s += CpuSeconds(exp.pid()) - c1;
   for (int i = 0; i < kPinScrapes; i++) {
     std::string body;
-    Scrape(port, &body);
+    benchutil::ScrapeMetrics(port, &body);
     if (body.find("\r\nContent-Encoding: gzip") != std::string::npos) f.gzip++;
     const std::string key = "\nxsk_exporter_scrape_duration_seconds ";
     if (size_t at = body.find(key); at != std::string::npos)
@@ -341,20 +261,17 @@ bool Round(const std::string& pin_root, Figures& f, const char* keep_body) {
     }
   }
   // Scraped once a second, as a fleet Prometheus would.
-  double c2 = CpuSeconds(exp.pid);
+  double c2 = CpuSeconds(exp.pid());
   auto t2 = std::chrono::steady_clock::now();
   for (int i = 0; i < 3; i++) {
-    Scrape(port);
+    benchutil::ScrapeMetrics(port);
     std::this_thread::sleep_for(std::chrono::seconds(1));
   }
-  f.paced_cpu_s += CpuSeconds(exp.pid) - c2;
+  f.paced_cpu_s += CpuSeconds(exp.pid()) - c2;
   f.paced_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count();
-  f.rss = std::max(f.rss, MiB(exp.pid, "VmRSS"));
-  f.hwm = std::max(f.hwm, MiB(exp.pid, "VmHWM"));
-  ::kill(exp.pid, SIGTERM);
-  ::waitpid(exp.pid, nullptr, 0);
-  ::close(exp.out);
-  return true;
+  f.rss = std::max(f.rss, MiB(exp.pid(), "VmRSS"));
+  f.hwm = std::max(f.hwm, MiB(exp.pid(), "VmHWM"));
+  return true;  // exp's destructor stops the exporter
 }
 
 // The socket case's load: 256 AF_XDP sockets (every queue of both ends of
@@ -412,7 +329,7 @@ int Main() {
   const int rounds = std::max(1, rounds_env ? std::atoi(rounds_env) : 4);
   const char* keep_body = std::getenv("XSKIT_BENCH_BODY");
 
-  std::string load_start = LoadAverage();
+  std::string load_start = benchutil::LoadAverage();
   Figures base, socks;
   size_t nr_sockets = 0;
   bool ok = true;
@@ -424,7 +341,7 @@ int Main() {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
     ok = Round(root.path(), socks, r == 0 ? keep_body : nullptr);
   }
-  std::string load_end = LoadAverage();
+  std::string load_end = benchutil::LoadAverage();
   (void)benchutil::RunCmd({benchutil::Bin("loader/xsk-loader"), "--pin-root", root.path(), "detach",
                          pair.dev_a()},
                         pair.ns_a());

@@ -63,13 +63,10 @@ namespace {
 
 using xskit::bench::Endpoint;
 using xskit::bench::Sandbox;
+using xskit::benchutil::ClockS;
+using xskit::benchutil::NowS;
+using xskit::benchutil::Rate;
 using xskit::benchutil::RunCmd;
-
-double NowS() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 void EnterNetns(const std::string& netns) {
   int fd = ::open(("/run/netns/" + netns).c_str(), O_RDONLY | O_CLOEXEC);
@@ -250,8 +247,7 @@ struct Ctx {
 // not counted as a zero.
 double Median(std::vector<double> v) {
   std::erase_if(v, [](double x) { return x <= 0; });
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
+  return xskit::benchutil::Median(std::move(v));
 }
 
 double TimedTx(const Ctx& c) {
@@ -476,27 +472,10 @@ std::string Ratio(double a, double b) { return a > 0 && b > 0 ? absl::StrFormat(
 
 // ---- the end-to-end table: what xskit costs an AF_XDP application ----
 
-double ClockS(clockid_t clock) {
-  timespec ts{};
-  clock_gettime(clock, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-// A round's figures: frames per wall-clock second, and per second of CPU
-// time of the thread that carries the kernel's work (on veth, the sender's:
-// the peer's receive, XDP and drops run in its syscall's softirq).
-struct E2eRate {
-  double wall = 0, cpu = 0;
-};
-
-E2eRate Median(const std::vector<E2eRate>& v) {
-  std::vector<double> w, c;
-  for (const auto& r : v) {
-    w.push_back(r.wall);
-    c.push_back(r.cpu);
-  }
-  return {Median(w), Median(c)};
-}
+// A round's figures: benchutil::Rate, the CPU time being that of the
+// thread that carries the kernel's work (on veth, the sender's: the peer's
+// receive, XDP and drops run in its syscall's softirq).
+using E2eRate = Rate;
 
 // rxdrop: the yardstick receiver, its socket registered by `reg` (fd), for
 // the round's seconds while a yardstick sender floods it.
@@ -559,30 +538,17 @@ E2eRate E2eTxonly(const Ctx& c) {
 // every second, for as long as the object lives.
 class ScrapedExporter {
  public:
-  ScrapedExporter(const std::string& pin_root) {
-    int p[2];
-    if (::pipe2(p, O_CLOEXEC) != 0) return;
-    std::vector<std::string> argv = {XSKIT_EXPORTER, "--pin-root", pin_root, "--web.listen-address",
-                                     "127.0.0.1:0", "--log-level", "info"};
-    std::vector<char*> args;
-    for (auto& a : argv) args.push_back(a.data());
-    args.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-    posix_spawn_file_actions_adddup2(&fa, p[1], 2);
-    if (posix_spawn(&pid_, args[0], &fa, nullptr, args.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-    ::close(p[1]);
-    out_ = p[0];
-    port_ = WaitPort();
+  ScrapedExporter(const std::string& pin_root)
+      : exp_({XSKIT_EXPORTER, "--pin-root", pin_root, "--web.listen-address", "127.0.0.1:0",
+              "--log-level", "info"}) {
+    port_ = exp_.Port(10000);
     if (port_ <= 0) {
       std::fprintf(stderr, "e2e: xsk-exporter did not start\n");
       return;
     }
     scraper_ = std::thread([this] {
       while (!stop_) {
-        if (Scrape() > 0) scrapes_++;
+        if (xskit::benchutil::ScrapeMetrics(port_) > 0) scrapes_++;
         for (int i = 0; i < 100 && !stop_; i++) usleep(10000);
       }
     });
@@ -590,53 +556,13 @@ class ScrapedExporter {
   ~ScrapedExporter() {
     stop_ = true;
     if (scraper_.joinable()) scraper_.join();
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (out_ >= 0) ::close(out_);
-  }
+  }  // then exp_'s destructor stops the exporter
   bool ok() const { return port_ > 0; }
   int scrapes() const { return scrapes_; }
 
  private:
-  int WaitPort() {
-    std::string buf;
-    char b[256];
-    for (int i = 0; i < 100; i++) {
-      pollfd pfd{out_, POLLIN, 0};
-      if (::poll(&pfd, 1, 100) > 0) {
-        ssize_t n = ::read(out_, b, sizeof(b));
-        if (n <= 0) return 0;
-        buf.append(b, n);
-        if (size_t at = buf.find("listening on port "); at != std::string::npos &&
-                                                       buf.find('\n', at) != std::string::npos)
-          return std::atoi(buf.c_str() + at + 18);
-      }
-    }
-    return 0;
-  }
-  size_t Scrape() {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port_));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
-      ::close(fd);
-      return 0;
-    }
-    const char req[] = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
-    (void)::write(fd, req, sizeof(req) - 1);
-    size_t total = 0;
-    char buf[65536];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof(buf))) > 0) total += n;
-    ::close(fd);
-    return total;
-  }
-  pid_t pid_ = -1;
-  int out_ = -1, port_ = 0;
+  xskit::benchutil::ListeningChild exp_;
+  int port_ = 0;
   std::atomic<bool> stop_{false};
   std::atomic<int> scrapes_{0};
   std::thread scraper_;
@@ -719,34 +645,47 @@ void EndToEnd(const Ctx& c) {
                                 "(c) (b) + every xskit probe", "(d) (c) + xsk-exporter, scraped 1/s"};
   std::vector<E2eRate> rx[kSetups], tx[kSetups];
   int scrapes = 0;
-  for (int round = 0; round < c.rounds; round++) {
-    for (const Endpoint* ep : {&c.rx, &c.tx}) {
-      bool is_rx = ep == &c.rx;
-      auto run = [&](bool plain) {
-        return is_rx ? (plain ? E2eRxdrop(c, plain_reg, plain_unreg) : E2eRxdrop(c, steer_reg, steer_unreg))
-                     : E2eTxonly(c);
-      };
-      auto& out = is_rx ? rx : tx;
-      plain_on(*ep);
-      out[kPlain].push_back(run(true));
-      plain_off(*ep);
-      steer_on(*ep);
-      out[kSteer].push_back(run(false));
-      probes_on();
-      out[kProbes].push_back(run(false));
-      {
-        ScrapedExporter exp(c.pin_root);
-        out[kExporter].push_back(exp.ok() ? run(false) : E2eRate{});
-        scrapes += exp.scrapes();
-      }
-      probes_off();
-      steer_off(*ep);
+  // The setups are layers: (a) alone, or (b) with (c)'s probes and (d)'s
+  // exporter on top. Each round walks them (a)..(d) or, every other round,
+  // (d)..(a) (benchutil::Rounds), adding and removing only the layers that
+  // change, so no setup is always measured first or last.
+  int level = -1;  // -1: nothing attached, else the setup in place
+  std::unique_ptr<ScrapedExporter> exp;
+  auto set_level = [&](const Endpoint& ep, int want) {
+    if (level == want) return;
+    if (level >= kExporter && want < kExporter) {
+      scrapes += exp->scrapes();
+      exp.reset();
     }
+    if (level >= kProbes && want < kProbes) probes_off();
+    if (level >= kSteer && want < kSteer) steer_off(ep);
+    if (level == kPlain) plain_off(ep);
+    if (want == kPlain) plain_on(ep);
+    if (want >= kSteer && level < kSteer) steer_on(ep);
+    if (want >= kProbes && level < kProbes) probes_on();
+    if (want >= kExporter && level < kExporter) exp = std::make_unique<ScrapedExporter>(c.pin_root);
+    level = want;
+  };
+  for (const Endpoint* ep : {&c.rx, &c.tx}) {
+    bool is_rx = ep == &c.rx;
+    auto& out = is_rx ? rx : tx;
+    xskit::benchutil::Rounds(c.rounds, kSetups, [&](int, size_t setup) {
+      set_level(*ep, static_cast<int>(setup));
+      if (setup == kExporter && !exp->ok()) {
+        out[setup].push_back(E2eRate{});
+        return;
+      }
+      bool plain = setup == kPlain;
+      out[setup].push_back(is_rx ? (plain ? E2eRxdrop(c, plain_reg, plain_unreg)
+                                          : E2eRxdrop(c, steer_reg, steer_unreg))
+                                 : E2eTxonly(c));
+    });
+    set_level(*ep, -1);
   }
   xdp_baselines__destroy(base);
 
   std::printf("\nend to end: what xskit costs an AF_XDP application (yardstick rxdrop/txonly, 64 B, copy\n"
-              "mode, generic XDP on veth), median of %d interleaved %.0f s rounds; ratios to (a).\n"
+              "mode, generic XDP on veth), median of %d interleaved %g s rounds; ratios to (a).\n"
               "pps/cpu: frames per second of CPU time of the thread that carries the kernel's work\n"
               "(the sender's: on veth the peer's receive, XDP and drops run in its softirq).\n",
               c.rounds, c.secs);
@@ -754,9 +693,9 @@ void EndToEnd(const Ctx& c) {
               "", "");
   std::printf("%-40s %10s %6s %10s %6s %10s %6s %10s %6s\n", "setup", "Mpps", "ratio", "Mpps/cpu",
               "ratio", "Mpps", "ratio", "Mpps/cpu", "ratio");
-  E2eRate r0 = Median(rx[kPlain]), t0 = Median(tx[kPlain]);
+  E2eRate r0 = xskit::benchutil::Median(rx[kPlain]), t0 = xskit::benchutil::Median(tx[kPlain]);
   for (int i = 0; i < kSetups; i++) {
-    E2eRate r = Median(rx[i]), t = Median(tx[i]);
+    E2eRate r = xskit::benchutil::Median(rx[i]), t = xskit::benchutil::Median(tx[i]);
     std::printf("%-40s %10s %6s %10s %6s %10s %6s %10s %6s\n", names[i], Mpps(r.wall).c_str(),
                 Ratio(r.wall, r0.wall).c_str(), Mpps(r.cpu).c_str(), Ratio(r.cpu, r0.cpu).c_str(),
                 Mpps(t.wall).c_str(), Ratio(t.wall, t0.wall).c_str(), Mpps(t.cpu).c_str(),
@@ -827,22 +766,25 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  std::printf("pps on veth (%s <-> %s), 64 B, copy mode, median of %d interleaved %.0f s rounds; "
+  std::printf("pps on veth (%s <-> %s), 64 B, copy mode, median of %d interleaved %g s rounds; "
               "load average at start: ",
               c.rx.ifname.c_str(), c.tx.ifname.c_str(), c.rounds, c.secs);
   std::fflush(stdout);
   std::system("cut -d' ' -f1-3 /proc/loadavg");
 
   // Each pair is measured in interleaved rounds (yardstick, xsk-bench,
-  // yardstick, ...) and the median of each side is printed, so a burst of
-  // load on this shared host hits both sides alike.
+  // xsk-bench, yardstick, ...: benchutil::Rounds) and the median of each
+  // side is printed, so a burst of load on this shared host hits both
+  // sides alike.
   auto pair = [&](const std::function<double()>& y, const std::function<double()>& b,
                   double* ym, double* bm) {
     std::vector<double> ys, bs;
-    for (int i = 0; i < c.rounds; i++) {
-      ys.push_back(y());
-      bs.push_back(b());
-    }
+    xskit::benchutil::Rounds(c.rounds, 2, [&](int, size_t side) {
+      if (side == 0)
+        ys.push_back(y());
+      else
+        bs.push_back(b());
+    });
     *ym = Median(ys);
     *bm = Median(bs);
   };
