@@ -13,7 +13,9 @@
 // The end-to-end table ("what xskit costs my AF_XDP application"): the
 // yardstick rxdrop and txonly applications with (a) only a plain redirect
 // program on their interface, (b) xskit's steering instead, (c) + every
-// probe, (d) + xsk-exporter scraped every second; ratios to (a).
+// probe, (d) + xsk-exporter scraped every second, (e) the same exporter
+// with --bpf.run-time-stats (every BPF program then pays two clock reads
+// per run); ratios to (a).
 // Figures and ratios only; nothing asserts on time.
 //
 //   build/bench/pps_bench [--seconds 2] [--rounds 3] [--no-callgrind]
@@ -538,9 +540,8 @@ E2eRate E2eTxonly(const Ctx& c) {
 // every second, for as long as the object lives.
 class ScrapedExporter {
  public:
-  ScrapedExporter(const std::string& pin_root)
-      : exp_({XSKIT_EXPORTER, "--pin-root", pin_root, "--web.listen-address", "127.0.0.1:0",
-              "--log-level", "info"}) {
+  ScrapedExporter(const std::string& pin_root, bool run_time_stats)
+      : exp_(Argv(pin_root, run_time_stats)) {
     port_ = exp_.Port(10000);
     if (port_ <= 0) {
       std::fprintf(stderr, "e2e: xsk-exporter did not start\n");
@@ -561,6 +562,12 @@ class ScrapedExporter {
   int scrapes() const { return scrapes_; }
 
  private:
+  static std::vector<std::string> Argv(const std::string& pin_root, bool run_time_stats) {
+    std::vector<std::string> a = {XSKIT_EXPORTER, "--pin-root", pin_root, "--web.listen-address",
+                                  "127.0.0.1:0", "--log-level", "info"};
+    if (run_time_stats) a.push_back("--bpf.run-time-stats");
+    return a;
+  }
   xskit::benchutil::ListeningChild exp_;
   int port_ = 0;
   std::atomic<bool> stop_{false};
@@ -640,20 +647,22 @@ void EndToEnd(const Ctx& c) {
     steer.reset();
   };
 
-  enum { kPlain, kSteer, kProbes, kExporter, kSetups };
+  enum { kPlain, kSteer, kProbes, kExporter, kRunTimeStats, kSetups };
   const char* names[kSetups] = {"(a) plain redirect program only", "(b) xskit steering (xsk_steer)",
-                                "(c) (b) + every xskit probe", "(d) (c) + xsk-exporter, scraped 1/s"};
+                                "(c) (b) + every xskit probe", "(d) (c) + xsk-exporter, scraped 1/s",
+                                "(e) (d) with --bpf.run-time-stats"};
   std::vector<E2eRate> rx[kSetups], tx[kSetups];
   int scrapes = 0;
   // The setups are layers: (a) alone, or (b) with (c)'s probes and (d)'s
-  // exporter on top. Each round walks them (a)..(d) or, every other round,
-  // (d)..(a) (benchutil::Rounds), adding and removing only the layers that
-  // change, so no setup is always measured first or last.
+  // exporter on top ((e): the exporter restarted with the kernel's run-time
+  // stats). Each round walks them (a)..(e) or, every other round, (e)..(a)
+  // (benchutil::Rounds), adding and removing only the layers that change,
+  // so no setup is always measured first or last.
   int level = -1;  // -1: nothing attached, else the setup in place
   std::unique_ptr<ScrapedExporter> exp;
   auto set_level = [&](const Endpoint& ep, int want) {
     if (level == want) return;
-    if (level >= kExporter && want < kExporter) {
+    if (level >= kExporter && (want < kExporter || (level == kRunTimeStats) != (want == kRunTimeStats))) {
       scrapes += exp->scrapes();
       exp.reset();
     }
@@ -663,7 +672,8 @@ void EndToEnd(const Ctx& c) {
     if (want == kPlain) plain_on(ep);
     if (want >= kSteer && level < kSteer) steer_on(ep);
     if (want >= kProbes && level < kProbes) probes_on();
-    if (want >= kExporter && level < kExporter) exp = std::make_unique<ScrapedExporter>(c.pin_root);
+    if (want >= kExporter && !exp)
+      exp = std::make_unique<ScrapedExporter>(c.pin_root, want == kRunTimeStats);
     level = want;
   };
   for (const Endpoint* ep : {&c.rx, &c.tx}) {
@@ -671,7 +681,7 @@ void EndToEnd(const Ctx& c) {
     auto& out = is_rx ? rx : tx;
     xskit::benchutil::Rounds(c.rounds, kSetups, [&](int, size_t setup) {
       set_level(*ep, static_cast<int>(setup));
-      if (setup == kExporter && !exp->ok()) {
+      if (setup >= kExporter && !exp->ok()) {
         out[setup].push_back(E2eRate{});
         return;
       }
@@ -702,7 +712,7 @@ void EndToEnd(const Ctx& c) {
                 Ratio(t.cpu, t0.cpu).c_str());
   }
   std::printf("(txonly's frames go to the peer's stack, UDP port 9: one NO_SOCKET drop each, which\n"
-              " the drop probe sees in (c) and (d); the exporter answered %d scrapes)\n",
+              " the drop probe sees in (c) to (e); the exporter answered %d scrapes)\n",
               scrapes);
 }
 
