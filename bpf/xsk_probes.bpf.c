@@ -387,9 +387,8 @@ static __always_inline bool dev_no_linear_plain(struct xdp_sock *xs)
 
 /* As fd_to_xsk(). The fd table's slot (a pointer to a pointer, which the
  * verifier types as a scalar) is the one helper read. */
-static __always_inline struct xdp_sock *fd_to_xsk_plain(__u64 fd)
+static __always_inline struct xdp_sock *fd_to_xsk_plain(struct task_struct *task, __u64 fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
 	struct fdtable *fdt = task->files->fdt;
 	__u64 fds = (__u64)fdt->fd, addr = 0;
 	struct file *file;
@@ -445,7 +444,8 @@ static __always_inline void zc_count_call_plain(struct xdp_sock *xs, bool dontwa
 
 static __always_inline void sys_enter_plain(struct sys_enter_ctx *ctx, __u64 flags)
 {
-	struct xdp_sock *xs = fd_to_xsk_plain(ctx->args[0]);
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct xdp_sock *xs = fd_to_xsk_plain(task, ctx->args[0]);
 	struct call_state *st;
 	struct xsk_queue *tx;
 
@@ -455,8 +455,7 @@ static __always_inline void sys_enter_plain(struct sys_enter_ctx *ctx, __u64 fla
 	tx = xs->tx;
 	if (!tx || !xs->dev)
 		return;
-	st = bpf_task_storage_get(&task_calls, bpf_get_current_task_btf(), NULL,
-				  BPF_LOCAL_STORAGE_GET_F_CREATE);
+	st = bpf_task_storage_get(&task_calls, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!st)
 		return;
 	st->sk = (__u64)xs;
