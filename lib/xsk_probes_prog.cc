@@ -52,7 +52,8 @@ const VariantDef& Def(Variant v) {
   static const VariantDef defs[kNrVariants] = {
       {"tx/fentry", XSK_PROBES_MODE_FENTRY, {"xsk_sendmsg"}},
       {"tx/tracepoint", XSK_PROBES_MODE_TRACEPOINT, {}},
-      {"tx/tracepoint-plain", XSK_PROBES_MODE_TRACEPOINT, {}},
+      // bpf_rdonly_cast: a kfunc, so a BTF FUNC like the fentry targets.
+      {"tx/tracepoint-plain", XSK_PROBES_MODE_TRACEPOINT, {"bpf_rdonly_cast"}},
       {"poll/fentry", XSK_PROBES_MODE_FENTRY, {"xsk_poll"}},
       {"busy/fentry", XSK_PROBES_MODE_FENTRY, {"__dev_direct_xmit"}},
       {"alloc/fentry", XSK_PROBES_MODE_FENTRY, {"sock_alloc_send_pskb"}},
@@ -213,7 +214,8 @@ absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts, const LoadAll& load
   if (allowed(kXdpBtf)) candidates.push_back(kXdpBtf);
   // Tracepoint Tx with plain loads: tried with the rest where Tx cannot be
   // fentry (forced), else alone once fentry is refused.
-  if (opts.mode == ProbeModeRequest::kTracepoint) candidates.push_back(kTxTracepointPlain);
+  if (opts.mode == ProbeModeRequest::kTracepoint && allowed(kTxTracepointPlain))
+    candidates.push_back(kTxTracepointPlain);
   const bool all_load = !candidates.empty() && load_all(candidates, r.bulk_fn) == 0;
 
   auto trial = [&](Variant v) -> bool {
@@ -245,7 +247,7 @@ absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts, const LoadAll& load
   } else if (opts.mode == ProbeModeRequest::kTracepointProbeRead) {
     r.why[kTxTracepointPlain] = "probe reads requested (--mode tracepoint-probe-read)";
     r.enabled.push_back(kTxTracepoint);
-  } else if (trial(kTxTracepointPlain)) {
+  } else if (allowed(kTxTracepointPlain) && trial(kTxTracepointPlain)) {
     // bpf_rdonly_cast (6.2+) and task storage from a tracepoint: plain loads.
     r.enabled.push_back(kTxTracepointPlain);
   } else {
