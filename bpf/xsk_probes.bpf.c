@@ -8,7 +8,9 @@
  *                    sock_alloc_send_pskb, kmem_cache_alloc_bulk(_noprof),
  *                    napi_build_skb, xsk_destruct_skb; the zero-copy
  *                    driver side (xsk_probes_zc.bpf.h)
- *   tracepoint mode  syscalls:sys_{enter,exit}_{sendto,sendmsg}
+ *   tracepoint mode  syscalls:sys_{enter,exit}_{sendto,sendmsg}, with plain
+ *                    loads through bpf_rdonly_cast (6.2+) or, as the
+ *                    fallback, a bpf_probe_read_kernel per field
  *   both             tp_btf/kfree_skb (or skb:kfree_skb), xdp_redirect_err,
  *                    xdp_exception
  *
@@ -65,49 +67,72 @@ static __always_inline __u32 decide_cause(long err, __u32 consumed, __u32 budget
 	return XSK_PROBES_CAUSE_OTHER;
 }
 
-static __always_inline void tx_exit(long ret)
+/* What a sendmsg exit reads from its socket, filled by one of two readers:
+ * tx_observe() (bpf_probe_read_kernel through BPF_CORE_READ: fentry mode and
+ * the tracepoint fallback) or tx_observe_plain() (plain loads through BTF
+ * pointers, the tracepoint fast path). tx_count() counts from it, so both
+ * readers give the same counts. */
+struct tx_obs {
+	struct xsk_probes_qkey k;
+	__u32 consumed;
+	__u32 budget;
+	__u32 cq_size;
+	__u32 cq_prod;      /* CQ cached_prod */
+	__u32 cq_cons;      /* CQ ring consumer */
+	__u32 cq_producer;  /* CQ ring producer */
+	bool tx_left;
+	bool cq_full;
+	bool sndbuf_full;
+	bool copy;          /* not zero-copy */
+};
+
+/* false when the socket has no device (unbound meanwhile: nothing counted). */
+static __always_inline bool tx_observe(struct xdp_sock *xs, __u32 cons_at_entry,
+				       struct tx_obs *o)
 {
-	__u64 tid = bpf_get_current_pid_tgid();
-	struct call_state *st = bpf_map_lookup_elem(&calls, &tid);
-	struct xsk_probes_qkey k = {};
-	struct xsk_probes_err_key ek = {};
-	struct xsk_probes_tx *v;
-	struct xdp_sock *xs;
-	struct xsk_queue *tx, *cq;
+	struct xsk_queue *tx = BPF_CORE_READ(xs, tx), *cq;
 	struct xdp_ring *cq_ring;
-	__u32 consumed, flags, budget, cq_size, cq_prod, cq_cons, cq_producer;
-	__u32 tx_cons, tx_prod;
-	bool tx_left, cq_full, sndbuf_full;
+	__u32 tx_cons = BPF_CORE_READ(tx, cached_cons);
 	int wmem, sndbuf;
 
-	if (!st)
-		return;
-	xs = (struct xdp_sock *)st->sk;
-	flags = st->flags;
-	tx = BPF_CORE_READ(xs, tx);
-	tx_cons = BPF_CORE_READ(tx, cached_cons);
-	consumed = tx_cons - st->cons;
-	bpf_map_delete_elem(&calls, &tid);
-	if (!xs_qkey(xs, &k))
-		return;
-	v = tx_slot(&k);
-	if (!v)
-		return;
-
-	tx_prod = BPF_CORE_READ(tx, ring, producer);
-	tx_left = tx_prod != tx_cons;
+	o->consumed = tx_cons - cons_at_entry;
+	if (!xs_qkey(xs, &o->k))
+		return false;
+	o->tx_left = BPF_CORE_READ(tx, ring, producer) != tx_cons;
 	cq = BPF_CORE_READ(xs, pool, cq);
 	cq_ring = BPF_CORE_READ(cq, ring);
-	cq_size = BPF_CORE_READ(cq, nentries);
-	cq_prod = BPF_CORE_READ(cq, cached_prod);
-	cq_cons = BPF_CORE_READ(cq_ring, consumer);
-	cq_producer = BPF_CORE_READ(cq_ring, producer);
-	cq_full = cq_size && cq_prod - cq_cons >= cq_size;
+	o->cq_size = BPF_CORE_READ(cq, nentries);
+	o->cq_prod = BPF_CORE_READ(cq, cached_prod);
+	o->cq_cons = BPF_CORE_READ(cq_ring, consumer);
+	o->cq_producer = BPF_CORE_READ(cq_ring, producer);
+	o->cq_full = o->cq_size && o->cq_prod - o->cq_cons >= o->cq_size;
 	wmem = BPF_CORE_READ(&xs->sk, sk_wmem_alloc.refs.counter) - 1;
 	sndbuf = BPF_CORE_READ(&xs->sk, sk_sndbuf);
-	sndbuf_full = wmem >= sndbuf;
-	budget = xs_tx_budget(xs);
+	o->sndbuf_full = wmem >= sndbuf;
+	o->budget = xs_tx_budget(xs);
+	o->copy = !BPF_CORE_READ(xs, zc);
+	return true;
+}
 
+static __always_inline bool tx_observe_plain(struct xdp_sock *xs, __u32 cons_at_entry,
+					     struct tx_obs *o);
+static __always_inline bool xs_txq_stopped_plain(struct xdp_sock *xs);
+static __always_inline bool dev_no_linear_plain(struct xdp_sock *xs);
+
+/* `plain`: xs is a bpf_rdonly_cast() pointer, read with plain loads (a
+ * constant of each caller: the other branch is compiled out). The reads
+ * only some calls need (the Tx queue's state, the device's flags) are made
+ * only then. */
+static __always_inline void tx_count(long ret, __u32 flags, struct xdp_sock *xs,
+				     struct tx_obs *o, bool plain)
+{
+	struct xsk_probes_err_key ek = {};
+	struct xsk_probes_tx *v = tx_slot(&o->k);
+	__u32 consumed = o->consumed;
+	bool stopped, no_linear;
+
+	if (!v)
+		return;
 	if (flags & CALL_POLL) {
 		__sync_fetch_and_add(&v->poll_calls, 1);
 		__sync_fetch_and_add(&v->poll_descs, consumed);
@@ -116,32 +141,57 @@ static __always_inline void tx_exit(long ret)
 		__sync_fetch_and_add(&v->descs, consumed);
 		__sync_fetch_and_add(&v->hist[batch_bucket(consumed) & 15], 1);
 	}
-	if (derive_skb_build && consumed && !BPF_CORE_READ(xs, zc)) {
-		if (dev_no_linear(BPF_CORE_READ(xs, dev)))
+	if (derive_skb_build && consumed && o->copy) {
+		no_linear = plain ? dev_no_linear_plain(xs) : dev_no_linear(BPF_CORE_READ(xs, dev));
+		if (no_linear)
 			__sync_fetch_and_add(&v->frag_skbs, consumed);
 		else
 			__sync_fetch_and_add(&v->linear_skbs, consumed);
 	}
 	v->gauge_ns = bpf_ktime_get_ns();
-	v->cq_size = cq_size;
-	v->cq_pending = cq_prod - cq_cons;
-	v->in_flight = cq_prod - cq_producer;
-	v->tx_budget = budget;
+	v->cq_size = o->cq_size;
+	v->cq_pending = o->cq_prod - o->cq_cons;
+	v->in_flight = o->cq_prod - o->cq_producer;
+	v->tx_budget = o->budget;
 
-	ek.q = k;
+	ek.q = o->k;
 	if (ret < 0) {
 		__sync_fetch_and_add(&v->errors, 1);
 		ek.err = -ret;
-		ek.cause = decide_cause(-ret, consumed, budget, tx_left, cq_full,
-					-ret == EAGAIN && xs_txq_stopped(xs), sndbuf_full, flags);
+		/* Only an EAGAIN that neither the budget nor a full CQ explains
+		 * needs the Tx queue's state. */
+		stopped = false;
+		if (-ret == EAGAIN && !(o->tx_left && consumed == o->budget) && !o->cq_full)
+			stopped = plain ? xs_txq_stopped_plain(xs) : xs_txq_stopped(xs);
+		ek.cause = decide_cause(-ret, consumed, o->budget, o->tx_left, o->cq_full, stopped,
+					o->sndbuf_full, flags);
 		count_u64(&tx_errors, &ek);
-	} else if (tx_left && cq_full && !(flags & CALL_POLL)) {
+	} else if (o->tx_left && o->cq_full && !(flags & CALL_POLL)) {
 		/* Kernels that stop on a full CQ without an error. */
 		__sync_fetch_and_add(&v->stalls, 1);
 		ek.err = 0;
 		ek.cause = XSK_PROBES_CAUSE_CQ_FULL;
 		count_u64(&tx_errors, &ek);
 	}
+}
+
+static __always_inline void tx_exit(long ret)
+{
+	__u64 tid = bpf_get_current_pid_tgid();
+	struct call_state *st = bpf_map_lookup_elem(&calls, &tid);
+	struct xdp_sock *xs;
+	struct tx_obs o = {};
+	__u32 flags;
+	bool ok;
+
+	if (!st)
+		return;
+	xs = (struct xdp_sock *)st->sk;
+	flags = st->flags;
+	ok = tx_observe(xs, st->cons, &o);
+	bpf_map_delete_elem(&calls, &tid);
+	if (ok)
+		tx_count(ret, flags, xs, &o, false);
 }
 
 /* fentry mode: the socket layer itself (sendto, sendmsg, sendmmsg, io_uring). */
@@ -246,6 +296,213 @@ SEC("tracepoint/syscalls/sys_exit_sendmsg")
 int tp_exit_sendmsg(struct sys_exit_ctx *ctx)
 {
 	tx_exit(ctx->ret);
+	return 0;
+}
+
+/* --------------------------- tracepoint mode with plain loads (6.2+) */
+
+/* The same programs without a bpf_probe_read_kernel call per field: the
+ * current task is a BTF pointer (bpf_get_current_task_btf, 5.11+), and
+ * bpf_rdonly_cast (a kfunc for every program type, 6.2+; the verifier
+ * turns it into a register move) types a kernel address held as a scalar
+ * (the fd table's slot, file->private_data, the stashed socket), so every
+ * field is a plain load the verifier converts into an exception-handled
+ * one (a bad address reads 0, as a failed probe read leaves 0). The call in
+ * progress lives in the thread's task storage, not in a hash map. Where the
+ * kernel lacks the kfunc (6.1) the load fails and the loader keeps the
+ * programs above (lib/xsk_probes_prog.cc, variant tx/tracepoint). */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym __weak;
+
+#define RDONLY_CAST(type, addr) \
+	((type *)bpf_rdonly_cast((void *)(__u64)(addr), bpf_core_type_id_kernel(type)))
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct call_state);
+} task_calls SEC(".maps");
+
+static __always_inline bool xs_qkey_plain(struct xdp_sock *xs, struct xsk_probes_qkey *k)
+{
+	struct net_device *dev = xs->dev;
+
+	if (!dev)
+		return false;
+	k->netns_ino = dev->nd_net.net->ns.inum;
+	k->ifindex = dev->ifindex;
+	k->queue = xs->queue_id;
+	return true;
+}
+
+static __always_inline bool tx_observe_plain(struct xdp_sock *xs, __u32 cons_at_entry,
+					     struct tx_obs *o)
+{
+	struct xsk_queue *tx = xs->tx, *cq;
+	struct xdp_ring *cq_ring;
+	__u32 tx_cons = tx->cached_cons;
+
+	o->consumed = tx_cons - cons_at_entry;
+	if (!xs_qkey_plain(xs, &o->k))
+		return false;
+	o->tx_left = tx->ring->producer != tx_cons;
+	cq = xs->pool->cq;
+	cq_ring = cq->ring;
+	o->cq_size = cq->nentries;
+	o->cq_prod = cq->cached_prod;
+	o->cq_cons = cq_ring->consumer;
+	o->cq_producer = cq_ring->producer;
+	o->cq_full = o->cq_size && o->cq_prod - o->cq_cons >= o->cq_size;
+	o->sndbuf_full = xs->sk.sk_wmem_alloc.refs.counter - 1 >= xs->sk.sk_sndbuf;
+	o->budget = bpf_core_field_exists(xs->max_tx_budget) ? xs->max_tx_budget
+							     : default_tx_budget;
+	o->copy = !xs->zc;
+	return true;
+}
+
+/* As xs_txq_stopped(). No arithmetic on a BTF pointer: the queue's
+ * address is computed as a scalar and cast. */
+static __always_inline bool xs_txq_stopped_plain(struct xdp_sock *xs)
+{
+	struct net_device *dev = xs->dev;
+	__u64 txq = (__u64)dev->_tx;
+	__u32 qid = xs->queue_id;
+	unsigned long mask;
+
+	if (!txq || qid >= dev->num_tx_queues)
+		return false;
+	txq += (__u64)qid * bpf_core_type_size(struct netdev_queue);
+	mask = (1UL << bpf_core_enum_value(enum netdev_queue_state_t, __QUEUE_STATE_DRV_XOFF)) |
+	       (1UL << bpf_core_enum_value(enum netdev_queue_state_t, __QUEUE_STATE_FROZEN));
+	return RDONLY_CAST(struct netdev_queue, txq)->state & mask;
+}
+
+static __always_inline bool dev_no_linear_plain(struct xdp_sock *xs)
+{
+	struct net_device *dev = xs->dev;
+	__u64 flags = BPF_CORE_READ_BITFIELD(dev, priv_flags);
+
+	return flags & (1ULL << 31); /* as dev_no_linear() */
+}
+
+/* As fd_to_xsk(). The fd table's slot (a pointer to a pointer, which the
+ * verifier types as a scalar) is the one helper read. */
+static __always_inline struct xdp_sock *fd_to_xsk_plain(struct task_struct *task, __u64 fd)
+{
+	struct fdtable *fdt = task->files->fdt;
+	__u64 fds = (__u64)fdt->fd, addr = 0;
+	struct file *file;
+	struct sock *sk;
+
+	if (fd >= fdt->max_fds)
+		return NULL;
+	bpf_probe_read_kernel(&addr, sizeof(addr), (void *)(fds + fd * sizeof(addr)));
+	if (!addr)
+		return NULL;
+	file = RDONLY_CAST(struct file, addr);
+	if ((file->f_inode->i_mode & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sk = RDONLY_CAST(struct socket, file->private_data)->sk;
+	if (!sk || sk->__sk_common.skc_family != AF_XDP)
+		return NULL;
+	return RDONLY_CAST(struct xdp_sock, sk);
+}
+
+/* As zc_count_call() for sendto/sendmsg (tracepoint mode sees no poll). */
+static __always_inline void zc_count_call_plain(struct xdp_sock *xs, bool dontwait)
+{
+	struct xsk_buff_pool *pool = xs->pool;
+	struct net_device *dev = xs->dev;
+	struct xsk_probes_qkey k = {};
+	struct xsk_probes_zc *z;
+	struct sock *sk;
+	bool no_wakeup = false;
+	__u8 nw;
+
+	if (!pool || !dev || !(dev->flags & 1 /* IFF_UP */))
+		return;
+	if (!dontwait || !xs->tx)
+		return; /* EOPNOTSUPP, ENOBUFS */
+	if (!xs_qkey_plain(xs, &k))
+		return;
+	z = zc_slot(&k);
+	if (!z)
+		return;
+	nw = pool->cached_need_wakeup;
+	if (nw & XDP_WAKEUP_TX)
+		__sync_fetch_and_add(&z->sendmsg_need_wakeup, 1);
+	else
+		__sync_fetch_and_add(&z->sendmsg_no_need_wakeup, 1);
+	if (!xs->zc || !(nw & XDP_WAKEUP_TX))
+		return;
+	sk = &xs->sk;
+	if (bpf_core_field_exists(sk->sk_prefer_busy_poll) && bpf_core_field_exists(sk->sk_napi_id))
+		no_wakeup = sk->sk_prefer_busy_poll && sk->sk_ll_usec && sk->sk_napi_id;
+	if (!no_wakeup)
+		__sync_fetch_and_add(&z->wakeups_sendmsg, 1);
+}
+
+static __always_inline void sys_enter_plain(struct sys_enter_ctx *ctx, __u64 flags)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct xdp_sock *xs = fd_to_xsk_plain(task, ctx->args[0]);
+	struct call_state *st;
+	struct xsk_queue *tx;
+
+	if (!xs)
+		return;
+	zc_count_call_plain(xs, flags & MSG_DONTWAIT);
+	tx = xs->tx;
+	if (!tx || !xs->dev)
+		return;
+	st = bpf_task_storage_get(&task_calls, task, NULL, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (!st)
+		return;
+	st->sk = (__u64)xs;
+	st->cons = tx->cached_cons;
+	st->flags = 0;
+}
+
+static __always_inline void sys_exit_plain(long ret)
+{
+	struct call_state *st = bpf_task_storage_get(&task_calls, bpf_get_current_task_btf(),
+						     NULL, 0);
+	struct tx_obs o = {};
+	struct xdp_sock *xs;
+
+	if (!st || !st->sk)
+		return;
+	xs = RDONLY_CAST(struct xdp_sock, st->sk);
+	st->sk = 0;
+	if (tx_observe_plain(xs, st->cons, &o))
+		tx_count(ret, 0, xs, &o, true);
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendto")
+int tp_enter_sendto_plain(struct sys_enter_ctx *ctx)
+{
+	sys_enter_plain(ctx, ctx->args[3]);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_sendmsg")
+int tp_enter_sendmsg_plain(struct sys_enter_ctx *ctx)
+{
+	sys_enter_plain(ctx, ctx->args[2]);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendto")
+int tp_exit_sendto_plain(struct sys_exit_ctx *ctx)
+{
+	sys_exit_plain(ctx->ret);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_sendmsg")
+int tp_exit_sendmsg_plain(struct sys_exit_ctx *ctx)
+{
+	sys_exit_plain(ctx->ret);
 	return 0;
 }
 

@@ -36,7 +36,7 @@ namespace {
 // One way of measuring a group of signals: the programs it loads and the
 // kernel functions (BTF FUNC names, alternatives in order) it needs.
 enum Variant {
-  kTxFentry, kTxTracepoint, kPollFentry, kBusyFentry, kAllocFentry, kBulkFentry,
+  kTxFentry, kTxTracepoint, kTxTracepointPlain, kPollFentry, kBusyFentry, kAllocFentry, kBulkFentry,
   kNapiFentry, kLatFentry, kDropsBtf, kDropsTracepoint, kDropsReasonsBtf,
   kDropsReasonsTracepoint, kXdpBtf, kXdpTracepoint, kZcTxFentry, kZcCompFentry, kZcRxFentry,
   kNrVariants,
@@ -52,6 +52,8 @@ const VariantDef& Def(Variant v) {
   static const VariantDef defs[kNrVariants] = {
       {"tx/fentry", XSK_PROBES_MODE_FENTRY, {"xsk_sendmsg"}},
       {"tx/tracepoint", XSK_PROBES_MODE_TRACEPOINT, {}},
+      // bpf_rdonly_cast: a kfunc, so a BTF FUNC like the fentry targets.
+      {"tx/tracepoint-plain", XSK_PROBES_MODE_TRACEPOINT, {"bpf_rdonly_cast"}},
       {"poll/fentry", XSK_PROBES_MODE_FENTRY, {"xsk_poll"}},
       {"busy/fentry", XSK_PROBES_MODE_FENTRY, {"__dev_direct_xmit"}},
       {"alloc/fentry", XSK_PROBES_MODE_FENTRY, {"sock_alloc_send_pskb"}},
@@ -80,6 +82,9 @@ std::vector<bpf_program*> ProgsOf(xsk_probes* s, Variant v, const std::string& b
     case kTxFentry: return {p.fentry_xsk_sendmsg, p.fexit_xsk_sendmsg};
     case kTxTracepoint:
       return {p.tp_enter_sendto, p.tp_enter_sendmsg, p.tp_exit_sendto, p.tp_exit_sendmsg};
+    case kTxTracepointPlain:
+      return {p.tp_enter_sendto_plain, p.tp_enter_sendmsg_plain, p.tp_exit_sendto_plain,
+              p.tp_exit_sendmsg_plain};
     case kPollFentry: return {p.fentry_xsk_poll, p.fexit_xsk_poll};
     case kBusyFentry: return {p.fexit_dev_direct_xmit};
     case kAllocFentry: return {p.fexit_sock_alloc_send_pskb};
@@ -115,6 +120,11 @@ absl::StatusOr<SkelPtr> OpenWith(const std::vector<Variant>& enabled, const std:
     for (bpf_program* p : ProgsOf(s.get(), v, bulk_fn)) bpf_program__set_autoload(p, true);
   bool latency = std::find(enabled.begin(), enabled.end(), kLatFentry) != enabled.end();
   if (!latency) bpf_map__set_max_entries(s->maps.lat_start, 1);
+  // `calls` holds the calls in progress of the fentry (sendmsg, poll) and probe-read Tx
+  // programs; the plain-load ones keep theirs in task storage.
+  auto has = [&](Variant v) { return std::find(enabled.begin(), enabled.end(), v) != enabled.end(); };
+  if (!has(kTxFentry) && !has(kTxTracepoint) && !has(kPollFentry))
+    bpf_map__set_max_entries(s->maps.calls, 1);
   if (trial) {
     // A trial only asks the verifier and the attach-target check; keep maps tiny.
     bpf_map* m;
@@ -174,6 +184,8 @@ absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts, const LoadAll& load
   Resolution r;
   r.bulk_fn = FindFunc(vmlinux.get(), "kmem_cache_alloc_bulk_noprof|kmem_cache_alloc_bulk");
 
+  const bool tracepoint_only = opts.mode == ProbeModeRequest::kTracepoint ||
+                               opts.mode == ProbeModeRequest::kTracepointProbeRead;
   // What BTF and the requested mode allow, before asking the verifier.
   auto allowed = [&](Variant v) -> bool {
     const VariantDef& d = Def(v);
@@ -182,7 +194,7 @@ absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts, const LoadAll& load
         r.why[v] = absl::StrCat(f, " is not in this kernel's BTF");
         return false;
       }
-    if (opts.mode == ProbeModeRequest::kTracepoint && d.mode == XSK_PROBES_MODE_FENTRY) {
+    if (tracepoint_only && d.mode == XSK_PROBES_MODE_FENTRY) {
       r.why[v] = "fentry not requested (tracepoint mode)";
       return false;
     }
@@ -200,11 +212,16 @@ absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts, const LoadAll& load
   if (opts.drops == DropsMode::kInterfaces && allowed(kDropsBtf)) candidates.push_back(kDropsBtf);
   if (opts.drops == DropsMode::kReasons && allowed(kDropsReasonsBtf)) candidates.push_back(kDropsReasonsBtf);
   if (allowed(kXdpBtf)) candidates.push_back(kXdpBtf);
+  // Tracepoint Tx with plain loads: tried with the rest where Tx cannot be
+  // fentry (forced), else alone once fentry is refused.
+  if (opts.mode == ProbeModeRequest::kTracepoint && allowed(kTxTracepointPlain))
+    candidates.push_back(kTxTracepointPlain);
   const bool all_load = !candidates.empty() && load_all(candidates, r.bulk_fn) == 0;
 
   auto trial = [&](Variant v) -> bool {
-    if (std::find(candidates.begin(), candidates.end(), v) == candidates.end()) return false;
-    if (all_load) return true;
+    const bool candidate = std::find(candidates.begin(), candidates.end(), v) != candidates.end();
+    if (!candidate && v != kTxTracepointPlain) return false;
+    if (all_load && candidate) return true;
     const VariantDef& d = Def(v);
     auto s = OpenWith({v}, r.bulk_fn, /*trial=*/true);
     if (!s.ok()) {
@@ -227,7 +244,14 @@ absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts, const LoadAll& load
   } else if (opts.mode == ProbeModeRequest::kFentry) {
     return Error(ExitCode::kUnsupported,
                  absl::StrCat("fentry mode requested but not available: ", r.why[kTxFentry]));
+  } else if (opts.mode == ProbeModeRequest::kTracepointProbeRead) {
+    r.why[kTxTracepointPlain] = "probe reads requested (--mode tracepoint-probe-read)";
+    r.enabled.push_back(kTxTracepoint);
+  } else if (allowed(kTxTracepointPlain) && trial(kTxTracepointPlain)) {
+    // bpf_rdonly_cast (6.2+) and task storage from a tracepoint: plain loads.
+    r.enabled.push_back(kTxTracepointPlain);
   } else {
+    // 6.1: no bpf_rdonly_cast. A bpf_probe_read_kernel per field.
     r.enabled.push_back(kTxTracepoint);
   }
   for (Variant v : {kPollFentry, kBusyFentry, kAllocFentry, kBulkFentry, kNapiFentry, kZcTxFentry,
@@ -316,9 +340,14 @@ std::vector<SignalMode> SignalTable(const Resolution& r) {
   bool tx_f = Has(r, kTxFentry);
   std::string tx_why =
       tx_f ? "fentry/fexit xsk_sendmsg: Tx ring consumer before/after each call"
-           : absl::StrCat("syscalls:sys_{enter,exit}_{sendto,sendmsg} + CO-RE reads from the fd "
-                          "(fentry: ",
-                          r.why[kTxFentry], "); sendmmsg and io_uring sends are not seen");
+      : Has(r, kTxTracepointPlain)
+          ? absl::StrCat("syscalls:sys_{enter,exit}_{sendto,sendmsg}, plain loads from the fd "
+                         "(bpf_rdonly_cast) (fentry: ",
+                         r.why[kTxFentry], "); sendmmsg and io_uring sends are not seen")
+          : absl::StrCat("syscalls:sys_{enter,exit}_{sendto,sendmsg} + CO-RE probe reads from "
+                         "the fd (plain loads: ",
+                         r.why[kTxTracepointPlain], ") (fentry: ", r.why[kTxFentry],
+                         "); sendmmsg and io_uring sends are not seen");
   uint32_t tx_mode = tx_f ? XSK_PROBES_MODE_FENTRY : XSK_PROBES_MODE_TRACEPOINT;
   SetSignal(out, XSK_PROBES_SIG_BATCH, tx_mode, tx_why);
   SetSignal(out, XSK_PROBES_SIG_BACKPRESSURE, tx_mode,
@@ -477,6 +506,8 @@ ProbeModeRequest ProbeModeFromEnv() {
   const char* m = std::getenv("XSKIT_PROBE_MODE");
   if (m && std::strcmp(m, "fentry") == 0) return ProbeModeRequest::kFentry;
   if (m && std::strcmp(m, "tracepoint") == 0) return ProbeModeRequest::kTracepoint;
+  if (m && std::strcmp(m, "tracepoint-probe-read") == 0)
+    return ProbeModeRequest::kTracepointProbeRead;
   return ProbeModeRequest::kAuto;
 }
 

@@ -52,12 +52,16 @@ const char* CauseName(uint32_t cause);        // "budget", "cq_full", ...
 // Lower bound of batch histogram bucket i (0, 1, 2, 4, ..., 256).
 uint32_t BatchBucketLow(int i);
 
-enum class ProbeModeRequest { kAuto, kFentry, kTracepoint };
+// kTracepointProbeRead: tracepoint mode with the Tx programs that read each
+// field with bpf_probe_read_kernel (the variant kernels without
+// bpf_rdonly_cast get, e.g. 6.1), for tests and benchmarks on newer kernels.
+enum class ProbeModeRequest { kAuto, kFentry, kTracepoint, kTracepointProbeRead };
 // `--mode` of `probe` and `probes attach` (auto: XSKIT_PROBE_MODE, else fentry where allowed).
 inline constexpr EnumName<ProbeModeRequest> kProbeModeRequestNames[] = {
     {ProbeModeRequest::kAuto, "auto"},
     {ProbeModeRequest::kFentry, "fentry"},
-    {ProbeModeRequest::kTracepoint, "tracepoint"}};
+    {ProbeModeRequest::kTracepoint, "tracepoint"},
+    {ProbeModeRequest::kTracepointProbeRead, "tracepoint-probe-read"}};
 
 // What the drop probe (kfree_skb) keeps per drop. Every mode but kOff counts
 // each drop exactly by reason; kInterfaces also keys it by netns, interface
@@ -164,7 +168,8 @@ bool ProbesAttachedExplicitly(const PinLayout& pins);
 // The signals of an info entry (pinned or fresh).
 std::vector<SignalMode> SignalsOf(const xsk_probes_info& info);
 
-// The mode the process asks for through XSKIT_PROBE_MODE (fentry|tracepoint).
+// The mode the process asks for through XSKIT_PROBE_MODE
+// (fentry|tracepoint|tracepoint-probe-read).
 ProbeModeRequest ProbeModeFromEnv();
 
 }  // namespace xskit

@@ -78,7 +78,8 @@ absl::Status RunProbesDetach(const GlobalOptions& global) {
 
 void AddProbeOptions(CLI::App* cmd, ProbeFlags* f) {
   AddEnumOption(cmd, "--mode", f->mode, kProbeModeRequestNames,
-                "probe mode: auto (fentry where allowed), fentry, tracepoint");
+                "probe mode: auto (fentry where allowed), fentry, tracepoint, tracepoint-probe-read "
+                "(the Tx programs' fallback that reads each field with a helper call)");
   cmd->add_flag("--latency", f->latency,
                 "also measure completion latency (fentry only; per-skb hash work)");
   AddDropsOption(cmd, &f->drops);

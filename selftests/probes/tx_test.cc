@@ -1,8 +1,11 @@
 // Tier `probes`: the probe mode and the transmit path (batches, causes of short
 // sends, poll-driven transmit, completion latency).
 // Fixture and helpers: selftests/probes/fixture.h.
+#include <bpf/btf.h>
+
 #include "nlohmann/json.hpp"
 #include "selftests/lib/bench_run.h"
+#include "selftests/lib/nic_pair.h"
 #include "selftests/probes/fixture.h"
 
 namespace xskit::testing {
@@ -16,12 +19,28 @@ TEST_F(ProbesTest, ModeIsTheExpectedOne) {
                 s.reason.c_str());
   // The mode the batch signal got, for the kernel-matrix summary table.
   ::testing::Test::RecordProperty("probe_mode", ProbeModeName(signals[XSK_PROBES_SIG_BATCH].mode));
-  const char* expect = std::getenv("XSKIT_EXPECT_PROBE_MODE");
-  if (!expect) XSKIT_SKIP("XSKIT_EXPECT_PROBE_MODE not set: no mode to assert");
+  const char* expect_env = std::getenv("XSKIT_EXPECT_PROBE_MODE");
+  if (!expect_env) XSKIT_SKIP("XSKIT_EXPECT_PROBE_MODE not set: no mode to assert");
+  // tracepoint-probe-read is tracepoint mode with the Tx fallback forced.
+  const bool probe_read = std::strcmp(expect_env, "tracepoint-probe-read") == 0;
+  const char* expect = probe_read ? "tracepoint" : expect_env;
   for (auto sig : {XSK_PROBES_SIG_BATCH, XSK_PROBES_SIG_BACKPRESSURE, XSK_PROBES_SIG_OUTSTANDING,
                    XSK_PROBES_SIG_SKB_BUILD, XSK_PROBES_SIG_DRIVER_BUSY})
     EXPECT_STREQ(ProbeModeName(signals[sig].mode), expect)
         << "mode of " << SignalName(sig) << ": " << signals[sig].reason;
+  if (std::strcmp(expect, "tracepoint") == 0) {
+    // The Tx variant: plain loads wherever the kernel's BTF has the
+    // bpf_rdonly_cast kfunc (6.2+), unless the probe-read one is forced.
+    std::unique_ptr<btf, void (*)(btf*)> vmlinux(btf__load_vmlinux_btf(), btf__free);
+    ASSERT_TRUE(vmlinux) << "read /sys/kernel/btf/vmlinux";
+    const bool rdonly_cast =
+        btf__find_by_name_kind(vmlinux.get(), "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+    const char* want = !probe_read && rdonly_cast ? "plain loads" : "probe reads";
+    EXPECT_NE(signals[XSK_PROBES_SIG_BATCH].reason.find(want), std::string::npos)
+        << "batch on " << RunningKernelRelease() << " (bpf_rdonly_cast "
+        << (rdonly_cast ? "in BTF" : "not in BTF") << "): reason lacks '" << want
+        << "': " << signals[XSK_PROBES_SIG_BATCH].reason;
+  }
   if (std::strcmp(expect, "fentry") == 0) {
     for (auto sig : {XSK_PROBES_SIG_POLL_TX, XSK_PROBES_SIG_ALLOC_FAIL,
                      XSK_PROBES_SIG_BULK_ALLOC, XSK_PROBES_SIG_NAPI_BUILD})
