@@ -9,7 +9,8 @@
 //     the default), every xskit probe with --drops=reasons and with
 //     --drops=off (what the other probes cost on the same frames), the
 //     smallest useful drop probe alone (a per-CPU array slot per reason),
-//     and bench/bpftrace/xsk_signals.bt (the script a user would otherwise
+//     an empty tp_btf program on kfree_skb (the floor of any drop probe:
+//     the tracepoint's dispatch alone), and bench/bpftrace/xsk_signals.bt (the script a user would otherwise
 //     reach for) when bpftrace is installed. A round measures no probe and
 //     the configuration back to back (both workloads under one attach), the
 //     order alternating from round to round, and keeps the pair's ratio:
@@ -36,7 +37,7 @@
 // Environment: XSKIT_BENCH_ROUNDS (paired rounds per configuration, 41),
 // XSKIT_BENCH_SECONDS (seconds per half-round and workload, 0.25),
 // XSKIT_BENCH_BT_ROUNDS (paired rounds for bpftrace, whose start takes
-// seconds, 12), XSKIT_BENCH_PIN (0: left to the scheduler; 1: the sender
+// seconds, 21), XSKIT_BENCH_PIN (0: left to the scheduler; 1: the sender
 // pinned to one CPU and the receiver's drain thread to another).
 #include <fcntl.h>
 #include <time.h>
@@ -80,7 +81,7 @@ double EnvOr(const char* name, double dflt) {
 
 const double kSeconds = EnvOr("XSKIT_BENCH_SECONDS", 0.25);
 const int kRounds = std::max(1, static_cast<int>(EnvOr("XSKIT_BENCH_ROUNDS", 41)));
-const int kBtRounds = std::max(1, static_cast<int>(EnvOr("XSKIT_BENCH_BT_ROUNDS", 12)));
+const int kBtRounds = std::max(1, static_cast<int>(EnvOr("XSKIT_BENCH_BT_ROUNDS", 21)));
 const bool kPin = EnvOr("XSKIT_BENCH_PIN", 0) != 0;
 constexpr uint32_t kBatch = 64;
 
@@ -305,8 +306,11 @@ int main() {
       {"xskit, all probes, --drops=off", attach_probes(xskit::DropsMode::kOff), probes_off},
   };
   const size_t kSelf = 0, kAll = 1, kReasons = 2;
-  if (base)
+  if (base) {
     configs.push_back({"smallest useful drop probe alone", base_on(base->progs.kfree_skb_by_reason), base_off});
+    // The floor of any drop probe: a program on kfree_skb that does nothing.
+    configs.push_back({"empty tp_btf program on kfree_skb", base_on(base->progs.kfree_skb_empty), base_off});
+  }
   if (have_bt) configs.push_back({"bpftrace xsk_signals.bt", bt_on, bt_off, std::min(kBtRounds, kRounds)});
 
   std::printf("probe overhead: AF_XDP copy-mode txonly, %zu-byte frames + FCS, veth between namespaces;\n"
