@@ -11,6 +11,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <functional>
 #include <string>
 #include <vector>
@@ -26,10 +27,26 @@ using sandbox::Packet;
 using sandbox::RunCmd;
 using TestPinRoot = sandbox::ScratchPinRoot;
 
+// A benchmark that cannot go on: Fail() prints why and unwinds to
+// Guarded(), so the namespaces, pins and programs the bench made are
+// destroyed on the way out (std::exit would leave them behind).
+struct Failed {};
+[[noreturn]] inline void Fail(const std::string& why) {
+  std::fprintf(stderr, "%s\n", why.c_str());
+  throw Failed{};
+}
+// Runs a benchmark's main; 1 when it Fail()ed.
+inline int Guarded(const std::function<int()>& run) {
+  try {
+    return run();
+  } catch (const Failed&) {
+    return 1;
+  }
+}
+
 inline void ExitIfError(const absl::Status& s, const char* what) {
   if (s.ok()) return;
-  std::fprintf(stderr, "%s: %s\n", what, std::string(s.message()).c_str());
-  std::exit(1);
+  Fail(std::string(what) + ": " + std::string(s.message()));
 }
 
 // Absolute path of a binary in this build tree, e.g. Bin("loader/xsk-loader").
@@ -38,12 +55,19 @@ inline std::string Bin(const std::string& relative) {
 }
 
 // Runs `fn` on a thread in network namespace `netns`.
+// A Fail() inside `fn` goes on unwinding on the caller's thread.
 inline void InNetns(const std::string& netns, const std::function<void()>& fn) {
+  bool failed = false;
   ExitIfError(sandbox::InNetns(netns, [&] {
-                fn();
+                try {
+                  fn();
+                } catch (const Failed&) {
+                  failed = true;
+                }
                 return absl::OkStatus();
               }),
               "enter netns");
+  if (failed) throw Failed{};
 }
 
 // sandbox::NetnsPair made in a constructor.

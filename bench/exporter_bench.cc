@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "bpf/xsk_probes.h"
 #include "lib/drop_reasons.h"
 #include "lib/fd.h"
@@ -96,9 +97,8 @@ void OpenSockets(const std::string& netns, const std::string& dev,
         err = 0;
       }
       if (err) {
-        std::fprintf(stderr, "exporter_bench: AF_XDP socket on %s queue %u: %s\n", dev.c_str(), q,
-                     strerror(-err));
-        std::exit(1);
+        xskit::benchutil::Fail(absl::StrFormat("exporter_bench: AF_XDP socket on %s queue %u: %s",
+                                               dev, q, strerror(-err)));
       }
       fcntl(xsk_socket__fd(s.xsk), F_SETFD, FD_CLOEXEC);
     }
@@ -384,4 +384,4 @@ int Main() {
 }  // namespace
 }  // namespace xskit
 
-int main() { return xskit::Main(); }
+int main() { return xskit::benchutil::Guarded([] { return xskit::Main(); }); }

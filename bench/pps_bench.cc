@@ -718,7 +718,7 @@ void EndToEnd(const Ctx& c) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   xskit::InitLogging("warn");
   Ctx c;
   bool callgrind = true, e2e = true, e2e_only = false;
@@ -881,4 +881,8 @@ int main(int argc, char** argv) {
     std::printf("userspace cost: not measured (valgrind missing or --no-callgrind)\n");
   if (e2e) EndToEnd(c);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return xskit::benchutil::Guarded([&] { return Run(argc, argv); });
 }

@@ -203,7 +203,7 @@ std::vector<std::pair<std::string, xskit::Fd>> ProbePrograms(const xskit::PinLay
 
 }  // namespace
 
-int main() {
+int Bench() {
   xskit::InitLogging("error");
   xskit::benchutil::TestPinRoot root;
   xskit::PinLayout pins(root.path());
@@ -581,3 +581,5 @@ int main() {
                           "detach", net.dev_b()}, net.ns_b());
   return 0;
 }
+
+int main() { return xskit::benchutil::Guarded(Bench); }

@@ -77,10 +77,8 @@ Sample TimedRun(int prog_fd, const std::vector<uint8_t>& frame, uint32_t repeat)
   LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame.data(),
               .data_size_in = static_cast<uint32_t>(frame.size()), .repeat = static_cast<int>(repeat));
   double c0 = Clock(CLOCK_THREAD_CPUTIME_ID), w0 = Clock(CLOCK_MONOTONIC);
-  if (bpf_prog_test_run_opts(prog_fd, &opts) != 0) {
-    std::perror("bpf_prog_test_run_opts");
-    std::exit(1);
-  }
+  if (bpf_prog_test_run_opts(prog_fd, &opts) != 0)
+    xskit::benchutil::Fail(std::string("bpf_prog_test_run_opts: ") + std::strerror(errno));
   double w1 = Clock(CLOCK_MONOTONIC), c1 = Clock(CLOCK_THREAD_CPUTIME_ID);
   return {(c1 - c0) / repeat, (w1 - w0) / repeat};
 }
@@ -162,9 +160,9 @@ int Measure(std::vector<Candidate>& c, size_t floor, const Config& cfg) {
     }
   }
   if (c[floor].ratio.empty()) {
-    std::fprintf(stderr, "steer_bench: the kernel's BPF run-time statistics stayed on (a process "
-                         "holds BPF_ENABLE_STATS, e.g. an xsk-exporter): no clean round\n");
-    std::exit(1);
+    xskit::benchutil::Fail(
+        "steer_bench: the kernel's BPF run-time statistics stayed on (a process holds "
+        "BPF_ENABLE_STATS, e.g. an xsk-exporter --bpf.run-time-stats): no clean round");
   }
   return discarded;
 }
@@ -182,7 +180,7 @@ void PrintTable(const std::vector<Candidate>& c, const char* ratio_to) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int Run(int argc, char** argv) {
   Config cfg;
   for (int i = 1; i < argc; i++) {
     std::string a = argv[i];
@@ -201,10 +199,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<xskit::XskSocket> sock;
   xskit::benchutil::InNetns(pair.ns_a(), [&] {
     auto s = xskit::XskSocket::Create(pair.dev_a(), 0, false, {});
-    if (!s.ok()) {
-      std::fprintf(stderr, "socket: %s\n", std::string(s.status().message()).c_str());
-      std::exit(1);
-    }
+    if (!s.ok()) xskit::benchutil::Fail("socket: " + std::string(s.status().message()));
     sock = std::move(*s);
   });
 
@@ -233,10 +228,8 @@ int main(int argc, char** argv) {
     xskit::SetQueueInMask(info, 0);
     if (match) info.filter = *xskit::ParseMatch(match);
     auto prog = xskit::XskSteerProg::Load(info);
-    if (!prog.ok() || !prog->RegisterSocket(0, sock->fd()).ok()) {
-      std::fprintf(stderr, "load xsk_steer failed\n");
-      std::exit(1);
-    }
+    if (!prog.ok() || !prog->RegisterSocket(0, sock->fd()).ok())
+      xskit::benchutil::Fail("load xsk_steer failed");
     return std::move(*prog);
   };
   xskit::XskSteerProg plain = load_steer(nullptr);
@@ -308,4 +301,8 @@ int main(int argc, char** argv) {
   std::printf("\nload average after: %s\n", LoadAvg().c_str());
   xdp_baselines__destroy(base);
   return 0;
+}
+
+int main(int argc, char** argv) {
+  return xskit::benchutil::Guarded([&] { return Run(argc, argv); });
 }
