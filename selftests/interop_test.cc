@@ -195,6 +195,8 @@ TEST_F(InteropTest, HandshakeHandsOutXskitsMapAndNaksTheRest) {
   Reply still = silent.Read(100ms);
   EXPECT_TRUE(still.timed_out) << "the silent client got '" << still.text << "'";
 
+  // Logged after the answers: wait for the last of them.
+  EXPECT_TRUE(server_->WaitForOutput("malformed request '/hello'", 5s)) << server_->output();
   std::string log = server_->output();
   EXPECT_NE(log.find("asked for 'nosuchdev0'"), std::string::npos) << log;
   EXPECT_NE(log.find(absl::StrCat("pid ", ::getpid(), " uid 0")), std::string::npos) << log;
@@ -214,8 +216,8 @@ TEST_F(InteropTest, HandshakeRefusesAPeerNotOnTheAllowList) {
   Reply d = direct.Ask("/xsk_map_fd," + s_.pair().dev_a());
   EXPECT_EQ(d.text, "/nak");
   EXPECT_FALSE(d.fd.valid()) << "the map fd went to a peer not on the allow list";
-  EXPECT_NE(server_->output().find(absl::StrCat("refused pid ", ::getpid(), " uid 0 gid 0")),
-            std::string::npos)
+  // The server logs the refusal after answering it: wait for the line.
+  EXPECT_TRUE(server_->WaitForOutput(absl::StrCat("refused pid ", ::getpid(), " uid 0 gid 0"), 5s))
       << server_->output();
 }
 
