@@ -300,26 +300,27 @@ void ZeroCopySignals(const Resolution& r, uint32_t tx_mode, std::vector<SignalMo
                         "fill_ring_empty, rx_dropped, rx_ring_full, tx_ring_empty) are the "
                         "zero-copy signals");
   };
-  if (Has(r, kZcTxFentry))
-    SetSignal(out, XSK_PROBES_SIG_ZC_TX_BATCH, XSK_PROBES_MODE_FENTRY,
-              "fexit xsk_tx_peek_release_desc_batch; xsk_tx_peek_desc up to xsk_tx_release "
-              "(drivers taking descriptors one by one); by the pool's netdev and queue");
-  else
-    SetSignal(out, XSK_PROBES_SIG_ZC_TX_BATCH, XSK_PROBES_MODE_UNAVAILABLE,
-              without(r.why[kZcTxFentry]));
-  if (Has(r, kZcCompFentry))
-    SetSignal(out, XSK_PROBES_SIG_ZC_COMPLETIONS, XSK_PROBES_MODE_FENTRY,
-              "fentry xsk_tx_completed(pool, nb_entries)");
-  else
-    SetSignal(out, XSK_PROBES_SIG_ZC_COMPLETIONS, XSK_PROBES_MODE_UNAVAILABLE,
-              without(r.why[kZcCompFentry]));
-  if (Has(r, kZcRxFentry))
-    SetSignal(out, XSK_PROBES_SIG_ZC_RX_FILL, XSK_PROBES_MODE_FENTRY,
-              "fexit xp_alloc_batch (xsk_buff_alloc_batch) and xp_alloc (xsk_buff_alloc; "
-              "copy-mode Rx takes one per frame): buffers asked/obtained, short and empty takes");
-  else
-    SetSignal(out, XSK_PROBES_SIG_ZC_RX_FILL, XSK_PROBES_MODE_UNAVAILABLE,
-              without(r.why[kZcRxFentry]));
+  struct ZcSignal {
+    xsk_probes_signal signal;
+    Variant variant;
+    const char* how;
+  };
+  for (const ZcSignal& z : {
+           ZcSignal{XSK_PROBES_SIG_ZC_TX_BATCH, kZcTxFentry,
+                    "fexit xsk_tx_peek_release_desc_batch; xsk_tx_peek_desc up to xsk_tx_release "
+                    "(drivers taking descriptors one by one); by the pool's netdev and queue"},
+           ZcSignal{XSK_PROBES_SIG_ZC_COMPLETIONS, kZcCompFentry,
+                    "fentry xsk_tx_completed(pool, nb_entries)"},
+           ZcSignal{XSK_PROBES_SIG_ZC_RX_FILL, kZcRxFentry,
+                    "fexit xp_alloc_batch (xsk_buff_alloc_batch) and xp_alloc (xsk_buff_alloc; "
+                    "copy-mode Rx takes one per frame): buffers asked/obtained, short and empty "
+                    "takes"},
+       }) {
+    if (Has(r, z.variant))
+      SetSignal(out, z.signal, XSK_PROBES_MODE_FENTRY, z.how);
+    else
+      SetSignal(out, z.signal, XSK_PROBES_MODE_UNAVAILABLE, without(r.why[z.variant]));
+  }
   const bool poll = Has(r, kPollFentry);
   SetSignal(out, XSK_PROBES_SIG_NEED_WAKEUP, tx_mode,
             "pool->cached_need_wakeup & XDP_WAKEUP_TX at each non-blocking sendmsg entry");
