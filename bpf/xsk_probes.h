@@ -177,7 +177,10 @@ enum xsk_probes_mode {
 	XSK_PROBES_MODE_DISABLED = 4, /* available but off (behind a flag) */
 };
 
-#define XSK_PROBES_REASON_LEN 120
+/* Room for the longest coverage reason the loader builds (with the trial
+ * loads' errors it embeds), so every view reads back the reason attach
+ * printed; lib/xsk_probes_prog.cc caps one that would not fit, at a word. */
+#define XSK_PROBES_REASON_LEN 512
 
 struct xsk_probes_signal_info {
 	__u32 mode; /* enum xsk_probes_mode */
@@ -192,7 +195,10 @@ struct xsk_probes_info {
 	struct xsk_probes_signal_info signals[XSK_PROBES_NR_SIGNALS];
 };
 
-/* 2: zc_stats and the zero-copy signals (13-17). */
-#define XSK_PROBES_INFO_VERSION 2
+/* 2: zc_stats and the zero-copy signals (13-17).
+ * 3: XSK_PROBES_REASON_LEN 120 -> 512 (reasons were cut at 115 bytes).
+ * An attach over probes of another version replaces them (docs/DESIGN.md,
+ * "Upgrades"). */
+#define XSK_PROBES_INFO_VERSION 3
 
 #endif /* XSKIT_XSK_PROBES_H */

@@ -26,22 +26,19 @@
 #include "lib/log.h"
 #include "lib/percpu_maps.h"
 #include "lib/pins.h"
+#include "lib/xsk_probes_coverage.h"
 #include "xsk_probes.skel.h"
 
 namespace xskit {
 namespace {
 
+using namespace probes_coverage;  // Variant, Resolution, SignalTable, InfoOf
+
 // ------------------------------------------------------------ variants
 
-// One way of measuring a group of signals: the programs it loads and the
-// kernel functions (BTF FUNC names, alternatives in order) it needs.
-enum Variant {
-  kTxFentry, kTxTracepoint, kTxTracepointPlain, kPollFentry, kBusyFentry, kAllocFentry, kBulkFentry,
-  kNapiFentry, kLatFentry, kDropsBtf, kDropsTracepoint, kDropsReasonsBtf,
-  kDropsReasonsTracepoint, kXdpBtf, kXdpTracepoint, kZcTxFentry, kZcCompFentry, kZcRxFentry,
-  kNrVariants,
-};
-
+// One way of measuring a group of signals (lib/xsk_probes_coverage.h): the
+// programs it loads and the kernel functions (BTF FUNC names, alternatives
+// in order) it needs.
 struct VariantDef {
   const char* name;
   uint32_t mode;                        // enum xsk_probes_mode
@@ -157,12 +154,6 @@ void EnsureTracefs() {
   if (::mount("tracefs", "/sys/kernel/tracing", "tracefs", 0, nullptr) != 0)
     spdlog::debug("mount tracefs on /sys/kernel/tracing: {}", std::strerror(errno));
 }
-
-struct Resolution {
-  std::vector<Variant> enabled;
-  std::string bulk_fn;
-  std::string why[kNrVariants];  // why a variant is not used ("" = used)
-};
 
 std::string LoadErrorText(int err) {
   err = err < 0 ? -err : err;
@@ -281,13 +272,36 @@ absl::StatusOr<Resolution> Resolve(const ProbeOptions& opts, const LoadAll& load
   return r;
 }
 
+}  // namespace
+
+// ------------------------------------------------------------ coverage
+
+namespace probes_coverage {
+
+std::string FitReason(std::string reason) {
+  if (reason.size() <= kReasonMax) return reason;
+  static constexpr absl::string_view kEllipsis = "\u2026";
+  size_t cut = reason.rfind(' ', kReasonMax - kEllipsis.size());
+  if (cut == std::string::npos || cut == 0) cut = kReasonMax - kEllipsis.size();
+  while (cut > 0 && reason[cut - 1] == ' ') cut--;
+  reason.resize(cut);
+  // Not inside a UTF-8 sequence (the reasons are ASCII today).
+  while (!reason.empty() && (static_cast<unsigned char>(reason.back()) & 0xC0) == 0x80)
+    reason.pop_back();
+  if (!reason.empty() && (static_cast<unsigned char>(reason.back()) & 0xC0) == 0xC0)
+    reason.pop_back();
+  return absl::StrCat(reason, kEllipsis);
+}
+
+namespace {
+
 bool Has(const Resolution& r, Variant v) {
   return std::find(r.enabled.begin(), r.enabled.end(), v) != r.enabled.end();
 }
 
 void SetSignal(std::vector<SignalMode>& out, xsk_probes_signal s, uint32_t mode,
                std::string reason) {
-  out[s] = SignalMode{s, mode, std::move(reason)};
+  out[s] = SignalMode{s, mode, FitReason(std::move(reason))};
 }
 
 // The zero-copy path. The driver-side signals need fentry on the AF_XDP
@@ -333,7 +347,8 @@ void ZeroCopySignals(const Resolution& r, uint32_t tx_mode, std::vector<SignalMo
                                              r.why[kPollFentry], ")")));
 }
 
-// Per signal: the mode chosen and why.
+}  // namespace
+
 std::vector<SignalMode> SignalTable(const Resolution& r) {
   std::vector<SignalMode> out(XSK_PROBES_NR_SIGNALS);
   for (int i = 0; i < XSK_PROBES_NR_SIGNALS; i++) out[i].signal = static_cast<xsk_probes_signal>(i);
@@ -447,13 +462,13 @@ xsk_probes_info InfoOf(const std::vector<SignalMode>& signals) {
   info.attach_time_ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000ULL + ts.tv_nsec;
   for (const auto& s : signals) {
     info.signals[s.signal].mode = s.mode;
-    std::snprintf(info.signals[s.signal].reason, sizeof(info.signals[s.signal].reason), "%s",
-                  s.reason.c_str());
+    const std::string reason = FitReason(s.reason);  // SignalTable's fit already
+    std::memcpy(info.signals[s.signal].reason, reason.data(), reason.size());
   }
   return info;
 }
 
-}  // namespace
+}  // namespace probes_coverage
 
 // -------------------------------------------------------------- names
 

@@ -31,9 +31,9 @@ static_assert(sizeof(xsk_probes_xdp_key) == 24, "xsk_probes_xdp_key layout");
 static_assert(sizeof(xsk_probes_alloc) == 32, "xsk_probes_alloc layout");
 static_assert(sizeof(xsk_probes_latency) == 272, "xsk_probes_latency layout");
 static_assert(sizeof(xsk_probes_zc) == 184, "xsk_probes_zc layout");
-static_assert(sizeof(xsk_probes_signal_info) == XSK_PROBES_REASON_LEN, "signal_info layout");
-static_assert(sizeof(xsk_probes_info) == 16 + XSK_PROBES_NR_SIGNALS * XSK_PROBES_REASON_LEN,
-              "xsk_probes_info layout");
+static_assert(sizeof(xsk_probes_signal_info) == 512, "signal_info layout");
+static_assert(sizeof(xsk_probes_info) == 16 + 18 * 512, "xsk_probes_info layout");
+static_assert(XSK_PROBES_INFO_VERSION == 3, "a layout change of xsk_probes_info bumps the version");
 
 // Pin names inside <root>/probes/ (maps; links are "link_<program>").
 inline constexpr const char* kPinProbesInfo = "probes_info";
