@@ -125,13 +125,18 @@ class ProbesTest : public ::testing::Test {
     bool already = false;
     auto signals = AttachProbes(*pins_, opts, &already);
     attach_status_ = new absl::Status(signals.status());
+    // What attach returned (and `probes attach` prints): every view's ground truth.
+    attached_signals_ = new std::vector<SignalMode>(signals.ok() ? *signals
+                                                                 : std::vector<SignalMode>{});
   }
   static void TearDownTestSuite() {
     if (pins_) (void)DetachProbes(*pins_);
     delete attach_status_;
+    delete attached_signals_;
     delete pins_;
     delete root_;  // removes the pin root and whatever is left below it
     attach_status_ = nullptr;
+    attached_signals_ = nullptr;
     pins_ = nullptr;
     root_ = nullptr;
   }
@@ -247,6 +252,7 @@ class ProbesTest : public ::testing::Test {
   static inline TestPinRoot* root_ = nullptr;
   static inline PinLayout* pins_ = nullptr;
   static inline absl::Status* attach_status_ = nullptr;
+  static inline std::vector<SignalMode>* attached_signals_ = nullptr;
   std::unique_ptr<PinnedProbes> probes_;
 };
 

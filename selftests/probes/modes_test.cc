@@ -14,9 +14,12 @@
 #include "gtest/gtest.h"
 #include "lib/driver_table.h"
 #include "nlohmann/json.hpp"
+#include "selftests/lib/exposition.h"
 #include "selftests/lib/fixtures.h"
+#include "selftests/lib/http.h"
 #include "selftests/lib/nic_pair.h"
 #include "selftests/lib/workload.h"
+#include "selftests/probes/fixture.h"
 
 namespace xskit {
 namespace {
@@ -112,6 +115,60 @@ TEST(ProbeModes, EachSignalGetsTheModeOfTheTableOnThisKernel) {
   }
   for (const auto& [name, e] : want)
     EXPECT_TRUE(seen.count(name)) << "signal " << name << " missing from probe --json on " << kernel;
+}
+
+// One path per datum: the coverage reasons every reader gets from the pin
+// (`status --json`, `probe --json`'s pinned_signals, xsk-exporter's
+// xsk_probe_coverage) are the ones attach returned and printed, whole (the
+// zero-copy and tracepoint Tx reasons are longer than the 115 bytes info
+// version 2 kept).
+using testing::ProbesTest;
+
+TEST_F(ProbesTest, CoverageReadBackEqualsWhatAttachReturned) {
+  const std::vector<SignalMode>& want = *attached_signals_;
+  ASSERT_EQ(want.size(), size_t{XSK_PROBES_NR_SIGNALS});
+  size_t longest = 0;
+  for (const auto& s : want) longest = std::max(longest, s.reason.size());
+  EXPECT_GT(longest, 120u) << "a reason longer than version 2's room, or the test proves little";
+
+  auto check = [&](const nlohmann::json& signals, const std::string& view) {
+    ASSERT_TRUE(signals.is_array()) << view << ": " << signals.dump();
+    ASSERT_EQ(signals.size(), want.size()) << view;
+    for (size_t i = 0; i < want.size(); i++) {
+      EXPECT_EQ(signals[i]["signal"].get<std::string>(), SignalName(want[i].signal)) << view;
+      EXPECT_EQ(signals[i]["mode"].get<std::string>(), ProbeModeName(want[i].mode))
+          << view << " " << SignalName(want[i].signal);
+      EXPECT_EQ(signals[i]["reason"].get<std::string>(), want[i].reason)
+          << view << " " << SignalName(want[i].signal);
+    }
+  };
+  auto parse = [](const std::string& out) {
+    const size_t start = out.find("{\n");  // log lines (stderr, merged) come first
+    return nlohmann::json::parse(start == std::string::npos ? "" : out.substr(start), nullptr,
+                                 false);
+  };
+  testing::CmdResult st = testing::RunLoader(root_->path(), "", {"status", "--json"});
+  ASSERT_EQ(st.status, 0) << st.output;
+  nlohmann::json j = parse(st.output);
+  ASSERT_TRUE(j.is_object() && j.contains("probes")) << st.output;
+  check(j["probes"]["signals"], "status --json");
+
+  testing::CmdResult pr = testing::RunLoader(root_->path(), "", {"probe", "--json"});
+  ASSERT_EQ(pr.status, 0) << pr.output;
+  j = parse(pr.output);
+  ASSERT_TRUE(j.is_object() && j.contains("pinned_signals")) << pr.output;
+  check(j["pinned_signals"], "probe --json pinned_signals");
+
+  const std::string body = testing::ScrapeExporterOnce(root_->path());
+  ASSERT_FALSE(body.empty()) << "xsk-exporter served no /metrics over " << root_->path();
+  const testing::Exposition m = testing::Exposition::Parse(body);
+  for (const auto& s : want) {
+    // (The exporter's mode label folds `disabled` into `unavailable`.)
+    auto samples = m.Find("xsk_probe_coverage", {{"signal", SignalName(s.signal)}});
+    ASSERT_EQ(samples.size(), 1u) << "xsk-exporter's coverage of " << SignalName(s.signal);
+    EXPECT_EQ(samples[0]->labels.at("reason"), s.reason)
+        << "xsk-exporter's coverage reason of " << SignalName(s.signal);
+  }
 }
 
 }  // namespace
