@@ -106,13 +106,6 @@ class StagedAttach {
   bool committed_ = false;
 };
 
-// Crash injection for the tests of attach atomicity: XSKIT_FAILPOINT=<name>
-// makes the process die on the spot, as a crash would.
-void Failpoint(const char* name) {
-  const char* fp = std::getenv("XSKIT_FAILPOINT");
-  if (fp && std::strcmp(fp, name) == 0) std::_Exit(99);
-}
-
 }  // namespace
 
 absl::StatusOr<std::pair<uint32_t, std::string>> ResolveMode(ModeRequest request,

@@ -67,4 +67,9 @@ absl::Status Annotate(const absl::Status& status, absl::string_view context) {
   return out;
 }
 
+void Failpoint(const char* name) {
+  const char* fp = std::getenv("XSKIT_FAILPOINT");
+  if (fp && std::strcmp(fp, name) == 0) std::_Exit(99);
+}
+
 }  // namespace xskit

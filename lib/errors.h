@@ -48,6 +48,11 @@ ExitCode ExitCodeOf(const absl::Status& status);
 // Prepends context to a failed Status, keeping its exit code.
 absl::Status Annotate(const absl::Status& status, absl::string_view context);
 
+// Crash injection for the tests of attach atomicity (steering and probes):
+// XSKIT_FAILPOINT=<name> makes the process die on the spot (exit 99), as a
+// crash would.
+void Failpoint(const char* name);
+
 }  // namespace xskit
 
 #define XSKIT_RETURN_IF_ERROR(expr)            \

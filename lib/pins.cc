@@ -280,9 +280,10 @@ absl::StatusOr<uint32_t> ReadPinnedInfoVersion(const std::string& dir, absl::str
   uint32_t len = sizeof(info);
   if (bpf_obj_get_info_by_fd(fd.get(), &info, &len) != 0)
     return ErrnoError(absl::StrCat("read the map info of ", path), errno);
-  // Any version's info: one entry, a version word first, at most a page.
+  // Any version's info: one entry, a version word first, at most 64 KiB
+  // (probes_info is 9 KiB since its version 3).
   if (info.type != BPF_MAP_TYPE_ARRAY || info.key_size != 4 || info.max_entries != 1 ||
-      info.value_size < 4 || info.value_size > 4096)
+      info.value_size < 4 || info.value_size > 65536)
     return ForeignPin(path, absl::StrCat("map type ", info.type, ", key/value size ", info.key_size,
                                          "/", info.value_size, ", ", info.max_entries,
                                          " entries: not an info map of any version"));

@@ -130,7 +130,7 @@ absl::Status ReadPinnedInfo(int fd, const std::string& dir, absl::string_view pi
 
 // The layout version (the first __u32) of the info map pinned at
 // <dir>/<pin>, whichever xskit version made it: an array of one entry with
-// a 4-byte key and a value of at least 4 bytes (its size is the version's).
+// a 4-byte key and a value of 4 bytes to 64 KiB (its size is the version's).
 // kForeignPin when the pin is not such a map.
 absl::StatusOr<uint32_t> ReadPinnedInfoVersion(const std::string& dir, absl::string_view pin);
 

@@ -665,19 +665,42 @@ bool ProbesAttachedExplicitly(const PinLayout& pins) {
   return ::stat(PinPath(pins.ProbesDir(), kExplicitMarker).c_str(), &st) == 0;
 }
 
+namespace {
+
+// The layout version of a probe set another xskit version pinned, which an
+// attach replaces (docs/DESIGN.md, "Upgrades"): its info pin is an info map
+// of some version (ReadPinnedInfoVersion: an array of one entry, 4-byte key,
+// a version word first), the version is not this build's, and not 0 (no
+// xskit version). Anything else is `refusal`, and stays as it is.
+absl::StatusOr<uint32_t> OtherVersionToReplace(const PinLayout& pins, absl::Status refusal) {
+  auto version = ReadPinnedInfoVersion(pins.ProbesDir(), kPinProbesInfo);
+  if (!version.ok() || *version == 0 || *version == XSK_PROBES_INFO_VERSION) return refusal;
+  return *version;
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<SignalMode>> AttachProbes(const PinLayout& pins,
                                                       const ProbeOptions& opts, bool* already,
-                                                      bool explicitly) {
+                                                      bool explicitly, uint32_t* replaced) {
   *already = false;
+  if (replaced) *replaced = 0;
   SweepProbeStaging(pins);
+  uint32_t other_version = 0;
   if (ProbesPinned(pins)) {
-    XSKIT_ASSIGN_OR_RETURN(PinnedProbes p, PinnedProbes::Open(pins.ProbesDir()));
-    if (explicitly) XSKIT_RETURN_IF_ERROR(MarkExplicit(pins));
-    *already = true;
-    return SignalsOf(p.info());
+    auto pinned = PinnedProbes::Open(pins.ProbesDir());
+    if (pinned.ok()) {
+      if (explicitly) XSKIT_RETURN_IF_ERROR(MarkExplicit(pins));
+      *already = true;
+      return SignalsOf(pinned->info());
+    }
+    XSKIT_ASSIGN_OR_RETURN(other_version, OtherVersionToReplace(pins, pinned.status()));
+    // `probes attach` asked for the old set: so it did for the new one.
+    explicitly = explicitly || ProbesAttachedExplicitly(pins);
+  } else {
+    // A directory without the info pin is an older loader's half-pinned set.
+    XSKIT_RETURN_IF_ERROR(RemovePinDir(pins.ProbesDir()));
   }
-  // A directory without the info pin is an older loader's half-pinned set.
-  XSKIT_RETURN_IF_ERROR(RemovePinDir(pins.ProbesDir()));
   XSKIT_ASSIGN_OR_RETURN(XskProbesProg prog, XskProbesProg::Load(opts));
   XSKIT_RETURN_IF_ERROR(prog.Attach());
   // Staged, then renamed into place: the commit point. Until the rename the
@@ -688,8 +711,23 @@ absl::StatusOr<std::vector<SignalMode>> AttachProbes(const PinLayout& pins,
     std::string marker = PinPath(staging, kExplicitMarker);
     if (::mkdir(marker.c_str(), 0755) != 0) st = ErrnoError(absl::StrCat("mkdir ", marker), errno);
   }
-  if (st.ok() && ::rename(staging.c_str(), pins.ProbesDir().c_str()) != 0)
+  if (st.ok() && other_version) {
+    Failpoint("probes-before-exchange");
+    // Readers see the old set or the new one, never neither; the staging
+    // path then holds the old set, whose links detach as its pins go (a
+    // crash before that leaves it to the next attach's SweepProbeStaging).
+    st = ExchangeDirs(staging, pins.ProbesDir());
+    if (st.ok()) {
+      Failpoint("probes-after-exchange");
+      if (auto removed = RemovePinDir(staging); !removed.ok())
+        spdlog::warn("the replaced probes (info version {}) stay in {} until the next attach: {}",
+                     other_version, staging, removed.message());
+      if (replaced) *replaced = other_version;
+      return prog.signals();
+    }
+  } else if (st.ok() && ::rename(staging.c_str(), pins.ProbesDir().c_str()) != 0) {
     st = ErrnoError(absl::StrCat("rename ", staging, " -> ", pins.ProbesDir()), errno);
+  }
   if (!st.ok()) {
     (void)RemovePinDir(staging);
     return st;

@@ -155,9 +155,16 @@ class PinnedProbes {
 // so readers see all of it or none. `explicitly` (`xsk-loader probes
 // attach`, as opposed to the probes `attach` brings along) marks the set so
 // that the last interface's detach leaves it. Callers hold the PinLock.
+// A set of another info version (an upgrade or downgrade of xskit) is
+// replaced: the new set is staged, exchanged with the old one in one step,
+// and the old one unpinned (its links detach; its counters are gone), and
+// *replaced (if given) gets the old version, else 0. Pins that are not
+// xskit's probes of some version are refused (ExitCode::kForeignPin) and
+// left as they are.
 absl::StatusOr<std::vector<SignalMode>> AttachProbes(const PinLayout& pins,
                                                       const ProbeOptions& opts, bool* already,
-                                                      bool explicitly = false);
+                                                      bool explicitly = false,
+                                                      uint32_t* replaced = nullptr);
 // Unpins (and so detaches) the probes. ExitCode::kNotAttached when absent.
 absl::Status DetachProbes(const PinLayout& pins);
 bool ProbesPinned(const PinLayout& pins);

@@ -26,6 +26,11 @@ nlohmann::json SignalsJson(const std::vector<SignalMode>& signals) {
   return out;
 }
 
+std::string ProbesReplacedLine(uint32_t old_version) {
+  return absl::StrCat("probes: replaced layout version ", old_version, " with ",
+                      XSK_PROBES_INFO_VERSION, " (counters restarted)");
+}
+
 nlohmann::json ProbesReport(const PinLayout& pins, const ProbeFilter& filter) {
   ProbeSnapshot snap = ReadProbeSnapshot(pins, SiteResolver::FromPins(pins), KernelDropReasons());
   return ProbesJson(snap.Filter([&](const ProbeSite& s) { return Match(filter, s.netns_ino, s.ifindex); }));

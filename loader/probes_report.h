@@ -31,6 +31,11 @@ nlohmann::json ProbesJson(const ProbeSnapshot& snap);
 // The per-signal modes as JSON (for `probe --json`).
 nlohmann::json SignalsJson(const std::vector<SignalMode>& signals);
 
+// The line attach and `probes attach` print when they replaced another
+// xskit version's probes: "probes: replaced layout version 2 with 3
+// (counters restarted)".
+std::string ProbesReplacedLine(uint32_t old_version);
+
 // Human-readable rendering of ProbesReport().
 std::string RenderProbes(const nlohmann::json& probes);
 

@@ -8,6 +8,7 @@
 #include "lib/parse_args.h"
 #include "lib/xsk_probes_prog.h"
 #include "lib/xsk_steer_prog.h"
+#include "loader/probes_report.h"
 
 namespace xskit {
 namespace {
@@ -72,11 +73,13 @@ absl::Status RunAttach(const AttachFlags& flags, const GlobalOptions& global) {
     popts.mode = ProbeModeFromEnv();
     popts.drops = flags.drops;
     bool already = false;
-    auto probes = AttachProbes(pins, popts, &already);
-    if (probes.ok())
+    uint32_t replaced = 0;
+    auto probes = AttachProbes(pins, popts, &already, /*explicitly=*/false, &replaced);
+    if (probes.ok()) {
       std::printf("probes: %s (%s)\n", already ? "already attached" : "attached",
                   pins.ProbesDir().c_str());
-    else
+      if (replaced) std::printf("%s\n", ProbesReplacedLine(replaced).c_str());
+    } else
       std::fprintf(stderr, "xsk-loader: warning: probes not attached: %s (--no-probes skips them)\n",
                    std::string(probes.status().message()).c_str());
   }

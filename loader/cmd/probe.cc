@@ -60,10 +60,13 @@ absl::Status RunProbesAttach(const ProbeFlags& flags, const GlobalOptions& globa
   XSKIT_ASSIGN_OR_RETURN(PinLayout pins, PinLayout::Resolve(global.pin_root));
   XSKIT_ASSIGN_OR_RETURN(PinLock lock, PinLock::Acquire(pins));
   bool already = false;
-  XSKIT_ASSIGN_OR_RETURN(std::vector<SignalMode> signals,
-                         AttachProbes(pins, OptionsOf(flags), &already, /*explicitly=*/true));
+  uint32_t replaced = 0;
+  XSKIT_ASSIGN_OR_RETURN(
+      std::vector<SignalMode> signals,
+      AttachProbes(pins, OptionsOf(flags), &already, /*explicitly=*/true, &replaced));
   std::printf("probes %s (pins %s)\n", already ? "already attached" : "attached",
               pins.ProbesDir().c_str());
+  if (replaced) std::printf("%s\n", ProbesReplacedLine(replaced).c_str());
   PrintSignals(signals);
   return absl::OkStatus();
 }
