@@ -21,6 +21,7 @@
 //   build/bench/pps_bench [--seconds 2] [--rounds 3] [--no-callgrind]
 //                         [--xsk-bench PATH]   (another build, for an A/B)
 //                         [--e2e-only | --no-e2e]
+//                         [--e2e-seconds 1] [--e2e-rounds 9]
 #include <bpf/bpf.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -66,6 +67,9 @@ namespace {
 using xskit::bench::Endpoint;
 using xskit::bench::Sandbox;
 using xskit::benchutil::ClockS;
+using xskit::benchutil::FormatCI;
+using xskit::benchutil::MedianCI;
+using xskit::benchutil::MedianWithCI;
 using xskit::benchutil::NowS;
 using xskit::benchutil::Rate;
 using xskit::benchutil::RunCmd;
@@ -243,6 +247,10 @@ struct Ctx {
   std::string self, xsk_bench;
   double secs = 2;
   int rounds = 3;
+  // The end-to-end table: more, shorter rounds, so that each setup's
+  // per-round ratio to (a) gets a confidence interval.
+  double e2e_secs = 1;
+  int e2e_rounds = 9;
 };
 
 // Of the rounds that measured something: a failed run (0) is left out,
@@ -575,10 +583,15 @@ class ScrapedExporter {
   std::thread scraper_;
 };
 
-// The four setups in interleaved rounds, for rxdrop (the application
+// The five setups in interleaved rounds, for rxdrop (the application
 // receives on c.rx) and txonly (it sends on c.tx; the peer's stack drops
-// the frames, NO_SOCKET, as in the table above).
-void EndToEnd(const Ctx& c) {
+// the frames, NO_SOCKET, as in the table above). Each round measures every
+// setup once, so each setup's ratio to (a) is taken within a round (the
+// machine drifts more slowly than a round) and the table gives the median
+// of those ratios with a distribution-free 95 % interval, as probes_bench.
+void EndToEnd(const Ctx& ctx) {
+  Ctx c = ctx;
+  c.secs = ctx.e2e_secs;
   xskit::PinLayout pins(c.pin_root);
   xdp_baselines* base = xdp_baselines__open_and_load();
   if (!base) {
@@ -651,7 +664,12 @@ void EndToEnd(const Ctx& c) {
   const char* names[kSetups] = {"(a) plain redirect program only", "(b) xskit steering (xsk_steer)",
                                 "(c) (b) + every xskit probe", "(d) (c) + xsk-exporter, scraped 1/s",
                                 "(e) (d) with --bpf.run-time-stats"};
+  // [setup][round]; a round that failed stays a zero and drops out of the ratios.
   std::vector<E2eRate> rx[kSetups], tx[kSetups];
+  for (int i = 0; i < kSetups; i++) {
+    rx[i].resize(static_cast<size_t>(c.e2e_rounds));
+    tx[i].resize(static_cast<size_t>(c.e2e_rounds));
+  }
   int scrapes = 0;
   // The setups are layers: (a) alone, or (b) with (c)'s probes and (d)'s
   // exporter on top ((e): the exporter restarted with the kernel's run-time
@@ -679,37 +697,57 @@ void EndToEnd(const Ctx& c) {
   for (const Endpoint* ep : {&c.rx, &c.tx}) {
     bool is_rx = ep == &c.rx;
     auto& out = is_rx ? rx : tx;
-    xskit::benchutil::Rounds(c.rounds, kSetups, [&](int, size_t setup) {
+    xskit::benchutil::Rounds(c.e2e_rounds, kSetups, [&](int round, size_t setup) {
       set_level(*ep, static_cast<int>(setup));
-      if (setup >= kExporter && !exp->ok()) {
-        out[setup].push_back(E2eRate{});
-        return;
-      }
+      if (setup >= kExporter && !exp->ok()) return;
       bool plain = setup == kPlain;
-      out[setup].push_back(is_rx ? (plain ? E2eRxdrop(c, plain_reg, plain_unreg)
-                                          : E2eRxdrop(c, steer_reg, steer_unreg))
-                                 : E2eTxonly(c));
+      out[setup][static_cast<size_t>(round)] =
+          is_rx ? (plain ? E2eRxdrop(c, plain_reg, plain_unreg) : E2eRxdrop(c, steer_reg, steer_unreg))
+                : E2eTxonly(c);
     });
     set_level(*ep, -1);
   }
   xdp_baselines__destroy(base);
 
+  // Per round, a setup's rate over (a)'s in the same round.
+  auto ratios = [&](const std::vector<E2eRate>* out, int setup, bool cpu) {
+    std::vector<double> v;
+    for (size_t r = 0; r < out[setup].size(); r++) {
+      double a = cpu ? out[kPlain][r].cpu : out[kPlain][r].wall;
+      double b = cpu ? out[setup][r].cpu : out[setup][r].wall;
+      if (a > 0 && b > 0) v.push_back(b / a);
+    }
+    return v;
+  };
+  auto median_rate = [](const std::vector<E2eRate>& v) {
+    std::vector<E2eRate> ok;
+    for (const auto& r : v)
+      if (r.cpu > 0) ok.push_back(r);
+    return ok.empty() ? E2eRate{} : xskit::benchutil::Median(ok);
+  };
+  const MedianCI cov = MedianWithCI(std::vector<double>(static_cast<size_t>(c.e2e_rounds), 1.0));
   std::printf("\nend to end: what xskit costs an AF_XDP application (yardstick rxdrop/txonly, 64 B, copy\n"
-              "mode, generic XDP on veth), median of %d interleaved %g s rounds; ratios to (a).\n"
-              "pps/cpu: frames per second of CPU time of the thread that carries the kernel's work\n"
-              "(the sender's: on veth the peer's receive, XDP and drops run in its softirq).\n",
-              c.rounds, c.secs);
-  std::printf("%-40s %10s %6s %10s %6s %10s %6s %10s %6s\n", "", "rxdrop", "", "", "", "txonly", "",
-              "", "");
-  std::printf("%-40s %10s %6s %10s %6s %10s %6s %10s %6s\n", "setup", "Mpps", "ratio", "Mpps/cpu",
-              "ratio", "Mpps", "ratio", "Mpps/cpu", "ratio");
-  E2eRate r0 = xskit::benchutil::Median(rx[kPlain]), t0 = xskit::benchutil::Median(tx[kPlain]);
+              "mode, generic XDP on veth), %d interleaved rounds of %g s. ratio: each round's pps/cpu\n"
+              "over (a)'s in the same round, median [interval: %.1f %% coverage]; wall: the same with\n"
+              "frames per wall-clock second, median. pps/cpu: frames per second of CPU time of the\n"
+              "thread that carries the kernel's work (the sender's: on veth the peer's receive, XDP and\n"
+              "drops run in its softirq).\n",
+              c.e2e_rounds, c.secs, 100 * cov.coverage);
+  std::printf("%-38s %-36s %-36s\n", "", "rxdrop", "txonly");
+  std::printf("%-38s %8s %-21s %5s %8s %-21s %5s\n", "setup", "Mpps/cpu", "ratio [interval]", "wall",
+              "Mpps/cpu", "ratio [interval]", "wall");
   for (int i = 0; i < kSetups; i++) {
-    E2eRate r = xskit::benchutil::Median(rx[i]), t = xskit::benchutil::Median(tx[i]);
-    std::printf("%-40s %10s %6s %10s %6s %10s %6s %10s %6s\n", names[i], Mpps(r.wall).c_str(),
-                Ratio(r.wall, r0.wall).c_str(), Mpps(r.cpu).c_str(), Ratio(r.cpu, r0.cpu).c_str(),
-                Mpps(t.wall).c_str(), Ratio(t.wall, t0.wall).c_str(), Mpps(t.cpu).c_str(),
-                Ratio(t.cpu, t0.cpu).c_str());
+    auto cell = [&](const std::vector<E2eRate>* out) {
+      E2eRate m = median_rate(out[i]);
+      std::string ratio = "1", wall = "1";
+      if (i != kPlain) {
+        auto rc = ratios(out, i, true), rw = ratios(out, i, false);
+        ratio = rc.empty() ? "-" : FormatCI(MedianWithCI(rc));
+        wall = rw.empty() ? "-" : absl::StrFormat("%.3f", xskit::benchutil::Median(rw));
+      }
+      return absl::StrFormat("%8s %-21s %5s", Mpps(m.cpu), ratio, wall);
+    };
+    std::printf("%-38s %s %s\n", names[i], cell(rx).c_str(), cell(tx).c_str());
   }
   std::printf("(txonly's frames go to the peer's stack, UDP port 9: one NO_SOCKET drop each, which\n"
               " the drop probe sees in (c) to (e); the exporter answered %d scrapes)\n",
@@ -729,6 +767,8 @@ int Run(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--xsk-bench") && i + 1 < argc) c.xsk_bench = argv[++i];
     if (!std::strcmp(argv[i], "--e2e-only")) e2e_only = true;
     if (!std::strcmp(argv[i], "--no-e2e")) e2e = false;
+    if (!std::strcmp(argv[i], "--e2e-seconds") && i + 1 < argc) c.e2e_secs = std::atof(argv[++i]);
+    if (!std::strcmp(argv[i], "--e2e-rounds") && i + 1 < argc) c.e2e_rounds = std::atoi(argv[++i]);
   }
   char exe[4096] = {};
   readlink("/proc/self/exe", exe, sizeof(exe) - 1);
