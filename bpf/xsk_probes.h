@@ -198,7 +198,8 @@ struct xsk_probes_info {
 /* 2: zc_stats and the zero-copy signals (13-17).
  * 3: XSK_PROBES_REASON_LEN 120 -> 512 (reasons were cut at 115 bytes).
  * An attach over probes of another version replaces them (docs/DESIGN.md,
- * "Upgrades"). */
+ * "Upgrades"). The C++ side reads it through xskit::ProbesInfoVersion()
+ * (lib/info_versions.cc). */
 #define XSK_PROBES_INFO_VERSION 3
 
 #endif /* XSKIT_XSK_PROBES_H */

@@ -80,7 +80,7 @@ struct xsk_steer_info {
 /* The layout version of struct xsk_steer_info. A change of the struct's
  * layout or meaning bumps it; xsk-loader attach of one version takes over
  * the pins of another in place (docs/DESIGN.md, "Upgrades"). The C++ side
- * reads it through xskit::SteerInfoVersion() (lib/steer_info_version.cc). */
+ * reads it through xskit::SteerInfoVersion() (lib/info_versions.cc). */
 #define XSK_STEER_INFO_VERSION 1
 
 /* xsk_steer_info.flags */

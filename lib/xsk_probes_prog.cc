@@ -455,7 +455,7 @@ std::vector<SignalMode> SignalTable(const Resolution& r) {
 
 xsk_probes_info InfoOf(const std::vector<SignalMode>& signals) {
   xsk_probes_info info{};
-  info.version = XSK_PROBES_INFO_VERSION;
+  info.version = ProbesInfoVersion();
   info.nr_signals = XSK_PROBES_NR_SIGNALS;
   timespec ts{};
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -674,7 +674,7 @@ namespace {
 // xskit version). Anything else is `refusal`, and stays as it is.
 absl::StatusOr<uint32_t> OtherVersionToReplace(const PinLayout& pins, absl::Status refusal) {
   auto version = ReadPinnedInfoVersion(pins.ProbesDir(), kPinProbesInfo);
-  if (!version.ok() || *version == 0 || *version == XSK_PROBES_INFO_VERSION) return refusal;
+  if (!version.ok() || *version == 0 || *version == ProbesInfoVersion()) return refusal;
   return *version;
 }
 

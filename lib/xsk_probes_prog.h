@@ -35,6 +35,10 @@ static_assert(sizeof(xsk_probes_signal_info) == 512, "signal_info layout");
 static_assert(sizeof(xsk_probes_info) == 16 + 18 * 512, "xsk_probes_info layout");
 static_assert(XSK_PROBES_INFO_VERSION == 3, "a layout change of xsk_probes_info bumps the version");
 
+// The xsk_probes_info version this build writes and reads
+// (XSK_PROBES_INFO_VERSION; lib/info_versions.cc says why it is a function).
+uint32_t ProbesInfoVersion();
+
 // Pin names inside <root>/probes/ (maps; links are "link_<program>").
 inline constexpr const char* kPinProbesInfo = "probes_info";
 inline constexpr const char* kPinTxStats = "tx_stats";

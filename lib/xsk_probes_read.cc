@@ -30,7 +30,7 @@ absl::StatusOr<PinnedProbes> PinnedProbes::Open(const std::string& dir, PinOpen 
                                                     {BPF_MAP_TYPE_ARRAY, 4, sizeof(xsk_probes_info), 1, 1}, nullptr, mode));
   XSKIT_RETURN_IF_ERROR(ReadPinnedInfo(p.info_map_.get(), dir, kPinProbesInfo, &p.info_));
   XSKIT_RETURN_IF_ERROR(
-      CheckInfoVersion(dir, kPinProbesInfo, p.info_.version, XSK_PROBES_INFO_VERSION));
+      CheckInfoVersion(dir, kPinProbesInfo, p.info_.version, ProbesInfoVersion()));
   XSKIT_ASSIGN_OR_RETURN(p.tx_, OpenPinnedMap(dir, kPinTxStats,
                                               {kPH, sizeof(xsk_probes_qkey), sizeof(xsk_probes_tx), 1, 4096}, nullptr, mode));
   XSKIT_ASSIGN_OR_RETURN(p.tx_errors_, OpenPinnedMap(dir, kPinTxErrors,

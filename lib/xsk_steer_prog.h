@@ -34,7 +34,7 @@ inline constexpr const char* kPinCounters = "counters";
 inline constexpr const char* kPinInfo = "steer_info";
 
 // The xsk_steer_info version this build writes and reads
-// (XSK_STEER_INFO_VERSION; lib/steer_info_version.cc says why it is a
+// (XSK_STEER_INFO_VERSION; lib/info_versions.cc says why it is a
 // function).
 uint32_t SteerInfoVersion();
 

@@ -28,7 +28,7 @@ nlohmann::json SignalsJson(const std::vector<SignalMode>& signals) {
 
 std::string ProbesReplacedLine(uint32_t old_version) {
   return absl::StrCat("probes: replaced layout version ", old_version, " with ",
-                      XSK_PROBES_INFO_VERSION, " (counters restarted)");
+                      ProbesInfoVersion(), " (counters restarted)");
 }
 
 nlohmann::json ProbesReport(const PinLayout& pins, const ProbeFilter& filter) {

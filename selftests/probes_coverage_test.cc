@@ -103,7 +103,7 @@ TEST(ProbesCoverage, EveryReachableReasonReadsBackWhole) {
             const std::vector<SignalMode> built = SignalTable(Make(tx, d, xdp_btf, rest, lat));
             ASSERT_EQ(built.size(), size_t{XSK_PROBES_NR_SIGNALS});
             const xsk_probes_info info = InfoOf(built);
-            EXPECT_EQ(info.version, uint32_t{XSK_PROBES_INFO_VERSION});
+            EXPECT_EQ(info.version, ProbesInfoVersion());
             const std::vector<SignalMode> read = SignalsOf(info);
             ASSERT_EQ(read.size(), built.size());
             for (size_t i = 0; i < built.size(); i++) {
