@@ -47,6 +47,7 @@ nlohmann::json ProbesJson(const ProbeSnapshot& snap) {
   }
   j["attached"] = true;
   j["links"] = snap.links;
+  j["layout_version"] = snap.info.version;
   j["attach_time"] = snap.info.attach_time_ns / 1000000000ULL;
   j["signals"] = SignalsJson(snap.signals);
   for (const auto& [what, message] : snap.read_errors)

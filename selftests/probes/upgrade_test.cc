@@ -5,7 +5,8 @@
 // the new set in place, the old one's links detached, no staging or old
 // directory left; a crash at either side of the exchange leaves one whole
 // set, and the next attach finishes. A probes_info that is not xskit's info
-// map of any version is refused with exit 13 and left as it was.
+// map of any version is refused with exit 13 and left as it was. The next
+// version (xsk-loader-next) replaces this build's set the same way.
 #include <bpf/bpf.h>
 #include <dirent.h>
 #include <sys/stat.h>
@@ -115,7 +116,7 @@ bool LinkGone(uint32_t id) {
 }
 
 const std::string kReplacedLine =
-    absl::StrCat("probes: replaced layout version 2 with ", XSK_PROBES_INFO_VERSION,
+    absl::StrCat("probes: replaced layout version 2 with ", ProbesInfoVersion(),
                  " (counters restarted)");
 
 class ProbesUpgradeTest : public ::testing::Test {
@@ -126,10 +127,11 @@ class ProbesUpgradeTest : public ::testing::Test {
   std::string ProbesDir() const { return pins_.ProbesDir(); }
   std::string InfoPin() const { return PinPath(ProbesDir(), kPinProbesInfo); }
 
-  CmdResult ProbesAttach(const std::string& failpoint = "") {
+  CmdResult ProbesAttach(const std::string& failpoint = "",
+                         const std::string& loader = "loader/xsk-loader") {
     std::vector<std::string> argv;
     if (!failpoint.empty()) argv = {"env", absl::StrCat("XSKIT_FAILPOINT=", failpoint)};
-    for (const std::string& a : {Bin("loader/xsk-loader"), std::string("--pin-root"), root_.path(),
+    for (const std::string& a : {Bin(loader), std::string("--pin-root"), root_.path(),
                                  std::string("probes"), std::string("attach")})
       argv.push_back(a);
     return RunCmd(argv);
@@ -160,7 +162,7 @@ class ProbesUpgradeTest : public ::testing::Test {
     EXPECT_EQ(info.value_size, sizeof(xsk_probes_info)) << "the new layout's info";
     auto version = ReadPinnedInfoVersion(ProbesDir(), kPinProbesInfo);
     ASSERT_TRUE(version.ok()) << version.status().message();
-    EXPECT_EQ(*version, uint32_t{XSK_PROBES_INFO_VERSION});
+    EXPECT_EQ(*version, ProbesInfoVersion());
     auto opened = PinnedProbes::Open(ProbesDir());
     ASSERT_TRUE(opened.ok()) << opened.status().message();
     EXPECT_GT(opened->links(), 0);
@@ -170,6 +172,7 @@ class ProbesUpgradeTest : public ::testing::Test {
     ASSERT_TRUE(j.is_object()) << st.output;
     EXPECT_EQ(j["probes"]["attached"], true) << st.output;
     EXPECT_EQ(j["probes"]["signals"].size(), size_t{XSK_PROBES_NR_SIGNALS}) << st.output;
+    EXPECT_EQ(j["probes"]["layout_version"], ProbesInfoVersion()) << st.output;
   }
 
   testing::TestPinRoot root_{"probes-upgrade"};
@@ -196,6 +199,39 @@ TEST_F(ProbesUpgradeTest, AnOlderLayoutsProbesAreReplaced) {
   ASSERT_EQ(r.status, 0) << r.output;
   EXPECT_NE(r.output.find("already attached"), std::string::npos) << r.output;
   EXPECT_EQ(r.output.find("replaced"), std::string::npos) << r.output;
+}
+
+// The next version (xsk-loader-next: this tree with both info layout
+// versions + 1, as the system tier's package N+1) replaces this build's set.
+TEST_F(ProbesUpgradeTest, TheNextVersionReplacesThisVersionsProbes) {
+  CmdResult r = ProbesAttach();
+  ASSERT_EQ(r.status, 0) << r.output;
+  const std::vector<uint32_t> old_links = LinkIds(ProbesDir());
+  ASSERT_FALSE(old_links.empty()) << "this build's links";
+
+  r = ProbesAttach("", "selftests/xsk-loader-next");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(absl::StrCat("probes: replaced layout version ", ProbesInfoVersion(),
+                                       " with ", ProbesInfoVersion() + 1, " (counters restarted)")),
+            std::string::npos)
+      << r.output;
+  auto version = ReadPinnedInfoVersion(ProbesDir(), kPinProbesInfo);
+  ASSERT_TRUE(version.ok()) << version.status().message();
+  EXPECT_EQ(*version, ProbesInfoVersion() + 1);
+  EXPECT_EQ(MapAt(InfoPin()).value_size, sizeof(xsk_probes_info)) << "same struct, new version";
+  EXPECT_FALSE(LinkIds(ProbesDir()).empty()) << "the new set's links";
+  ExpectOnlyProbesDir();
+  for (uint32_t id : old_links) EXPECT_TRUE(LinkGone(id)) << "this build's link " << id;
+  // This build now finds another version's set, and replaces it back.
+  EXPECT_FALSE(PinnedProbes::Open(ProbesDir()).ok()) << "this build reads only its own version";
+  r = ProbesAttach();
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_NE(r.output.find(absl::StrCat("probes: replaced layout version ", ProbesInfoVersion() + 1,
+                                       " with ", ProbesInfoVersion())),
+            std::string::npos)
+      << r.output;
+  ExpectThisVersion();
+  ExpectOnlyProbesDir();
 }
 
 // A crash on either side of the exchange leaves one whole set in place; the
