@@ -725,30 +725,38 @@ void EndToEnd(const Ctx& ctx) {
       if (r.cpu > 0) ok.push_back(r);
     return ok.empty() ? E2eRate{} : xskit::benchutil::Median(ok);
   };
-  const MedianCI cov = MedianWithCI(std::vector<double>(static_cast<size_t>(c.e2e_rounds), 1.0));
   std::printf("\nend to end: what xskit costs an AF_XDP application (yardstick rxdrop/txonly, 64 B, copy\n"
               "mode, generic XDP on veth), %d interleaved rounds of %g s. ratio: each round's pps/cpu\n"
-              "over (a)'s in the same round, median [interval: %.1f %% coverage]; wall: the same with\n"
+              "over (a)'s in the same round, median [95 %% interval]; wall: the same with\n"
               "frames per wall-clock second, median. pps/cpu: frames per second of CPU time of the\n"
               "thread that carries the kernel's work (the sender's: on veth the peer's receive, XDP and\n"
               "drops run in its softirq).\n",
-              c.e2e_rounds, c.secs, 100 * cov.coverage);
+              c.e2e_rounds, c.secs);
   std::printf("%-38s %-36s %-36s\n", "", "rxdrop", "txonly");
   std::printf("%-38s %8s %-21s %5s %8s %-21s %5s\n", "setup", "Mpps/cpu", "ratio [interval]", "wall",
               "Mpps/cpu", "ratio [interval]", "wall");
+  double min_coverage = 1;  // of the intervals printed (fewer rounds, less)
   for (int i = 0; i < kSetups; i++) {
     auto cell = [&](const std::vector<E2eRate>* out) {
       E2eRate m = median_rate(out[i]);
       std::string ratio = "1", wall = "1";
       if (i != kPlain) {
         auto rc = ratios(out, i, true), rw = ratios(out, i, false);
-        ratio = rc.empty() ? "-" : FormatCI(MedianWithCI(rc));
+        if (!rc.empty()) {
+          MedianCI ci = MedianWithCI(rc);
+          min_coverage = std::min(min_coverage, ci.coverage);
+          ratio = FormatCI(ci);
+        } else {
+          ratio = "-";
+        }
         wall = rw.empty() ? "-" : absl::StrFormat("%.3f", xskit::benchutil::Median(rw));
       }
       return absl::StrFormat("%8s %-21s %5s", Mpps(m.cpu), ratio, wall);
     };
     std::printf("%-38s %s %s\n", names[i], cell(rx).c_str(), cell(tx).c_str());
   }
+  std::printf("(the intervals' coverage: %.1f %% at least%s)\n", 100 * min_coverage,
+              min_coverage < 0.95 ? ", under 95 %: too few rounds to judge from them" : "");
   std::printf("(txonly's frames go to the peer's stack, UDP port 9: one NO_SOCKET drop each, which\n"
               " the drop probe sees in (c) to (e); the exporter answered %d scrapes)\n",
               scrapes);
